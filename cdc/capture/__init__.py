@@ -1,0 +1,1 @@
+"""Capture tools: render and register what Debezium (Kafka Connect / MSK Connect) or AWS DMS needs."""

@@ -1,0 +1,156 @@
+"""The `cdclake` command: a thin layer over the packages. Every error goes through one decorator."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cdc.errors import CdcLakeError
+from cdc.settings import get_settings
+
+
+def _friendly(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CdcLakeError as exc:
+            kind = "transient" if exc.__class__.__mro__[1].__name__ == "TransientError" else "error"
+            click.secho(f"cdclake {kind}: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _log(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Replicate MySQL-family sources into Apache Hudi tables and query them."""
+
+
+# -- stack ---------------------------------------------------------------------------
+@main.group()
+def stack() -> None:
+    """The native local stack: MariaDB, Kafka (KRaft), Kafka Connect + Debezium, MinIO."""
+
+
+@stack.command("up")
+@click.argument("servers", nargs=-1)
+@_friendly
+def stack_up(servers: tuple[str, ...]) -> None:
+    """Install (first run) and start SERVERS (default: all); returns when all are healthy."""
+    from cdc import stack as st
+
+    st.up(get_settings(), list(servers) or None, log=_log)
+    click.echo("stack is up")
+
+
+@stack.command("down")
+@click.argument("servers", nargs=-1)
+@_friendly
+def stack_down(servers: tuple[str, ...]) -> None:
+    """Stop SERVERS (default: all) that `up` started."""
+    from cdc import stack as st
+
+    st.down(get_settings(), list(servers) or None, log=_log)
+
+
+@stack.command("status")
+@_friendly
+def stack_status() -> None:
+    """Show pid, health and log file of each server."""
+    from cdc import stack as st
+
+    for name, info in st.status(get_settings()).items():
+        state = "healthy" if info["healthy"] else ("running, not healthy" if info["pid"] else "stopped")
+        click.echo(f"{name:8} {state:22} pid={info['pid'] or '-':<8} log={info['log']}")
+
+
+# -- contracts -----------------------------------------------------------------------
+@main.group()
+def contracts() -> None:
+    """Table contracts (lakehouse_schemas/tables/<source>/<table>.yaml)."""
+
+
+@contracts.command("init")
+@click.option("--database", required=True, help="source database to reflect")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="directory (default: the packaged tables/<source>)")
+@click.option("--domain", default="general", show_default=True)
+@click.option("--force", is_flag=True, help="overwrite existing files")
+@_friendly
+def contracts_init(database: str, out: Path | None, domain: str, force: bool) -> None:
+    """Write draft contracts for every table of a live source database (review, then check them in)."""
+    from cdc.source import reflect_contracts
+    from lakehouse_schemas.contract import contracts_dir
+
+    settings = get_settings()
+    target = out or contracts_dir(settings.source.name)
+    target.mkdir(parents=True, exist_ok=True)
+    for c in reflect_contracts(settings, database, domain=domain):
+        path = target / f"{c.target_table}.yaml"
+        if path.exists() and not force:
+            click.echo(f"kept    {path} (exists; --force to overwrite)")
+            continue
+        path.write_text(c.to_yaml())
+        click.echo(f"wrote   {path}")
+
+
+@contracts.command("list")
+@_friendly
+def contracts_list() -> None:
+    """List the contracts of the configured source."""
+    from lakehouse_schemas import load_contracts
+
+    for c in load_contracts(get_settings().source.name):
+        click.echo(f"{c.qualified_source:30} -> {c.domain}/{c.qualified_target:30} key={','.join(c.key)} {c.table_type}")
+
+
+# -- source --------------------------------------------------------------------------
+@main.group()
+def source() -> None:
+    """The source database: prerequisite checks and sample data."""
+
+
+@source.command("check")
+@_friendly
+def source_check() -> None:
+    """Verify binlog settings, grants and primary keys; print what to fix."""
+    from cdc.source import check_source
+    from lakehouse_schemas import load_contracts
+
+    settings = get_settings()
+    findings = check_source(settings, load_contracts(settings.source.name))
+    bad = 0
+    for f in findings:
+        mark = click.style("ok  ", fg="green") if f.ok else click.style("FAIL", fg="red")
+        click.echo(f"{mark} {f.check}: {f.detail}")
+        if not f.ok:
+            bad += 1
+            click.echo(f"     fix: {f.fix}")
+    if bad:
+        click.secho(f"{bad} prerequisite(s) not met", fg="red", err=True)
+        sys.exit(1)
+    click.echo("source meets all CDC prerequisites")
+
+
+@source.command("load-sample")
+@click.option("--sql", "sql_file", type=click.Path(exists=True, path_type=Path), default=None, help="default: shared Chinook dataset")
+@_friendly
+def source_load_sample(sql_file: Path | None) -> None:
+    """Load the Chinook sample database into the source (drops and recreates it)."""
+    from cdc.sample import chinook_sql_path, load_sql_file
+
+    path = sql_file or chinook_sql_path()
+    load_sql_file(get_settings(), path, log=_log)
+    click.echo(f"loaded {path}")
+
+
+if __name__ == "__main__":
+    main()

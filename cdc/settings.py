@@ -1,0 +1,153 @@
+"""One settings model, read from the environment with the prefix ``CDCLAKE_`` and ``__`` nesting.
+
+Examples: ``CDCLAKE_SOURCE__HOST``, ``CDCLAKE_LAKE__ROOT=s3a://bucket/lake``,
+``CDCLAKE_SPARK__MASTER=local[2]``. Secrets (passwords, S3 keys) come from the
+environment only; for the local stack, ``cdclake stack up`` generates them into
+the state folder (``credentials.json``, mode 0600), never into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CDCLAKE_"
+
+
+def _default_state_dir() -> Path:
+    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "cdclake"
+
+
+def _default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cdclake"
+
+
+class StackSettings(BaseModel):
+    """The native local stack: where it keeps data and which loopback ports it uses."""
+
+    state_dir: Path = Field(default_factory=_default_state_dir, description="data, logs, pids")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="downloaded jars and binaries")
+    host: str = "127.0.0.1"
+    mariadb_port: int = 13306
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    connect_port: int = 18083
+    s3_port: int = 19000
+    start_timeout_s: float = 180.0
+
+
+class SourceSettings(BaseModel):
+    """The MySQL-family source that Debezium reads (local MariaDB by default)."""
+
+    name: str = Field("chinook", description="logical source name; the Kafka topic prefix")
+    flavor: Literal["mariadb", "mysql"] = "mariadb"
+    host: str = "127.0.0.1"
+    port: int = 13306
+    user: str = "cdc"
+    password: SecretStr | None = None
+    admin_user: str = "root"
+    admin_password: SecretStr | None = None
+    server_id: int = 184054
+    databases: list[str] = Field(default_factory=lambda: ["Chinook"])
+    ssl_mode: str = "disabled"
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:19092"
+
+
+class ConnectSettings(BaseModel):
+    url: str = "http://127.0.0.1:18083"
+
+
+class LakeSettings(BaseModel):
+    """Where the lake lives. ``file://`` by default; ``s3a://bucket/prefix`` for S3 or any S3-compatible store."""
+
+    root: str | None = None
+    checkpoint_root: str | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
+
+class SparkSettings(BaseModel):
+    master: str = "local[2]"
+    driver_memory: str = "3g"
+    shuffle_partitions: int = 2
+    # On EMR the platform provides Hudi and the Kafka source: set to false there.
+    add_jars: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore")
+
+    stack: StackSettings = Field(default_factory=StackSettings)
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    connect: ConnectSettings = Field(default_factory=ConnectSettings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+    @property
+    def lake_root(self) -> str:
+        return self.lake.root or (self.stack.state_dir / "lake").resolve().as_uri()
+
+    @property
+    def checkpoint_root(self) -> str:
+        if self.lake.checkpoint_root:
+            return self.lake.checkpoint_root
+        return (self.stack.state_dir / "checkpoints" / _slug(self.lake_root)).resolve().as_uri()
+
+    def local_credentials(self) -> dict[str, str]:
+        """Secrets the local stack generated; empty when the stack was never started here."""
+        path = self.stack.state_dir / "credentials.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        return {}
+
+    def source_password(self) -> str:
+        return _secret(self.source.password, self.local_credentials().get("source_password"), "CDCLAKE_SOURCE__PASSWORD")
+
+    def source_admin_password(self) -> str:
+        return _secret(
+            self.source.admin_password, self.local_credentials().get("source_admin_password"), "CDCLAKE_SOURCE__ADMIN_PASSWORD"
+        )
+
+    def s3_credentials(self) -> tuple[str, str]:
+        creds = self.local_credentials()
+        access = _secret(self.lake.s3_access_key, creds.get("s3_access_key"), "CDCLAKE_LAKE__S3_ACCESS_KEY")
+        secret = _secret(self.lake.s3_secret_key, creds.get("s3_secret_key"), "CDCLAKE_LAKE__S3_SECRET_KEY")
+        return access, secret
+
+    def s3_endpoint(self) -> str | None:
+        if self.lake.s3_endpoint:
+            return self.lake.s3_endpoint
+        if self.local_credentials().get("s3_access_key"):
+            return f"http://{self.stack.host}:{self.stack.s3_port}"
+        return None
+
+
+def _slug(uri: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in uri).strip("_")[-80:]
+
+
+def _secret(value: SecretStr | None, fallback: str | None, env: str) -> str:
+    if value is not None:
+        return value.get_secret_value()
+    if fallback:
+        return fallback
+    from cdc.errors import ConfigError
+
+    raise ConfigError(f"no secret given for {env}", next_step=f"export {env}=... or start the local stack with `cdclake stack up`")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,52 @@
+"""The native local stack: real servers run as local processes, one module per server.
+
+``up`` starts them in dependency order and returns only when every one is healthy;
+``down`` stops exactly the processes whose pid files it wrote.
+"""
+
+from __future__ import annotations
+
+from cdc.stack.base import Server
+from cdc.stack.connect import ConnectServer
+from cdc.stack.kafka import KafkaServer
+from cdc.stack.mariadb import MariaDBServer
+from cdc.stack.minio import MinioServer
+from cdc.settings import Settings
+
+# Start order; ``down`` uses the reverse.
+SERVERS: dict[str, type[Server]] = {
+    "mariadb": MariaDBServer,
+    "kafka": KafkaServer,
+    "connect": ConnectServer,
+    "s3": MinioServer,
+}
+
+
+def servers(settings: Settings, names: list[str] | None = None) -> list[Server]:
+    chosen = names or list(SERVERS)
+    unknown = [n for n in chosen if n not in SERVERS]
+    if unknown:
+        from cdc.errors import ConfigError
+
+        raise ConfigError(f"unknown server(s) {unknown}", next_step=f"choose from {list(SERVERS)}")
+    return [SERVERS[n](settings) for n in SERVERS if n in chosen]
+
+
+def up(settings: Settings, names: list[str] | None = None, log=print) -> None:
+    from cdc.stack.credentials import ensure_credentials
+
+    ensure_credentials(settings)
+    chosen = servers(settings, names)
+    for server in chosen:  # all downloads first: a missing jar fails before anything starts
+        server.ensure_installed(log)
+    for server in chosen:
+        server.up(log)
+
+
+def down(settings: Settings, names: list[str] | None = None, log=print) -> None:
+    for server in reversed(servers(settings, names)):
+        server.down(log)
+
+
+def status(settings: Settings) -> dict[str, dict]:
+    return {s.name: s.status() for s in servers(settings)}

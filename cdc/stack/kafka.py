@@ -1,0 +1,104 @@
+"""Apache Kafka in KRaft mode, a single combined broker/controller, from Maven Central jars."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import uuid
+
+from cdc.errors import ServerStartError
+from cdc.stack import artifacts
+from cdc.stack.base import Log, Server, require_tool, tail
+
+LOG4J2 = """status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = out
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.apache.name = org.apache.kafka
+logger.apache.level = WARN
+logger.started.name = kafka.server.BrokerServer
+logger.started.level = INFO
+"""
+
+
+def java() -> str:
+    return require_tool("java", "apt-get install -y openjdk-17-jre-headless (or run `make setup`)")
+
+
+class KafkaServer(Server):
+    name = "kafka"
+
+    def ensure_installed(self, log: Log) -> None:
+        java()
+        self.jars = artifacts.kafka_jars(self.settings, log)
+
+    @property
+    def properties(self):
+        return self.home / "server.properties"
+
+    def prepare(self, log: Log) -> None:
+        s = self.settings.stack
+        data = self.home / "data"
+        self.properties.write_text(
+            f"""process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers={s.host}:{s.kafka_controller_port}
+listeners=PLAINTEXT://{s.host}:{s.kafka_port},CONTROLLER://{s.host}:{s.kafka_controller_port}
+advertised.listeners=PLAINTEXT://{s.host}:{s.kafka_port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data}
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+# CDC topics are the replay source of the lake: keep them locally until deleted.
+log.retention.ms=-1
+"""
+        )
+        (self.home / "log4j2.properties").write_text(LOG4J2)
+        if not (data / "meta.properties").exists():
+            log("[kafka] formatting KRaft storage")
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            out = self.home / "format.log"
+            with open(out, "wb") as fh:
+                rc = subprocess.call(
+                    [*self._java_cmd(), "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(self.properties)],
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                )
+            if rc != 0:
+                raise ServerStartError(f"[kafka] storage format failed:\n{tail(out)}", next_step=f"read {out}")
+
+    def _java_cmd(self) -> list[str]:
+        classpath = os.pathsep.join(str(j) for j in self.jars)
+        return [
+            java(),
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp",
+            classpath,
+        ]
+
+    def command(self) -> list[str]:
+        return [*self._java_cmd(), "kafka.Kafka", str(self.properties)]
+
+    def healthy(self) -> bool:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "socket.timeout.ms": 3000, "log_level": 0})
+        meta = admin.list_topics(timeout=3)
+        return len(meta.brokers) >= 1

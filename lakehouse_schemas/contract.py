@@ -1,0 +1,121 @@
+"""TableContract: what the lake promises about one source table. One YAML file per table."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cdc.errors import ContractError
+from lakehouse_schemas.types import LakeType, MySQLType, lake_type, parse_mysql_type
+
+TABLES_PACKAGE = "lakehouse_schemas"
+TABLES_DIR = "tables"
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    type: str = Field(description="the MySQL column type, e.g. 'decimal(10,2)', 'datetime(6)', 'int unsigned'")
+    nullable: bool = True
+    pii: Literal["hash", "mask", "drop"] | None = None
+
+    @property
+    def mysql_type(self) -> MySQLType:
+        return parse_mysql_type(self.type)
+
+    @property
+    def lake_type(self) -> LakeType:
+        return lake_type(self.mysql_type)
+
+
+class TableContract(BaseModel):
+    """Keys, ordering, partitioning, table type, access domain and columns of one replicated table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="logical source name; the Kafka topic prefix")
+    database: str = Field(description="source database (schema)")
+    table: str = Field(description="source table")
+    target_database: str = Field(description="lake / Glue database")
+    target_table: str = Field(description="lake / Glue table name")
+    key: tuple[str, ...] = Field(description="record key columns (the source primary key)")
+    ordering: Literal["source_position"] = "source_position"
+    partition_by: tuple[str, ...] = ()
+    table_type: Literal["COPY_ON_WRITE", "MERGE_ON_READ"] = "COPY_ON_WRITE"
+    domain: str = "general"
+    capture_format: Literal["debezium", "dms"] = "debezium"
+    columns: tuple[Column, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> TableContract:
+        names = [c.name for c in self.columns]
+        where = f"{self.database}.{self.table}"
+        if len(set(names)) != len(names):
+            raise ValueError(f"{where}: duplicate column names")
+        if not self.key:
+            raise ValueError(f"{where}: a record key is required (a table without a primary key needs a declared surrogate key)")
+        for k in (*self.key, *self.partition_by):
+            if k not in names:
+                raise ValueError(f"{where}: key/partition column {k!r} is not a column")
+        for c in self.columns:
+            c.lake_type  # noqa: B018 - fail early on an unmapped type
+        return self
+
+    @property
+    def qualified_source(self) -> str:
+        return f"{self.database}.{self.table}"
+
+    @property
+    def qualified_target(self) -> str:
+        return f"{self.target_database}.{self.target_table}"
+
+    def topic(self) -> str:
+        """Debezium's topic naming: <topic.prefix>.<database>.<table>."""
+        return f"{self.source}.{self.database}.{self.table}"
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def table_path(self, lake_root: str) -> str:
+        return f"{lake_root.rstrip('/')}/{self.domain}/{self.target_database}/{self.target_table}"
+
+    @classmethod
+    def from_yaml(cls, text: str, origin: str = "<string>") -> TableContract:
+        try:
+            return cls.model_validate(yaml.safe_load(text))
+        except (ValidationError, ValueError, yaml.YAMLError) as exc:
+            raise ContractError(f"invalid contract {origin}: {exc}", next_step="fix the YAML file", origin=origin) from exc
+
+    def to_yaml(self) -> str:
+        data = self.model_dump(mode="json", exclude_defaults=False)
+        data["columns"] = [{k: v for k, v in c.items() if v is not None} for c in data["columns"]]
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def contracts_dir(source: str | None = None) -> Path:
+    base = Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
+    return base / source if source else base
+
+
+def load_contracts(source: str | None = None, directory: Path | None = None) -> list[TableContract]:
+    """Every contract under ``directory`` (default: the packaged ``tables/<source>``)."""
+    root = directory or contracts_dir(source)
+    files = sorted(root.rglob("*.yaml"))
+    if not files:
+        raise ContractError(
+            f"no contracts under {root}", next_step="write them with `cdclake contracts init` and review them", directory=str(root)
+        )
+    contracts = [TableContract.from_yaml(f.read_text(), str(f)) for f in files]
+    targets = [c.qualified_target for c in contracts]
+    dupes = {t for t in targets if targets.count(t) > 1}
+    if dupes:
+        raise ContractError(f"two contracts write the same lake table(s) {sorted(dupes)}", next_step="rename target_table")
+    return contracts
