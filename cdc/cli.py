@@ -152,5 +152,69 @@ def source_load_sample(sql_file: Path | None) -> None:
     click.echo(f"loaded {path}")
 
 
+# -- capture -------------------------------------------------------------------------
+@main.group()
+def capture() -> None:
+    """Debezium capture: render, register, status, lag."""
+
+
+@capture.command("render")
+@click.option("--target", type=click.Choice(["local", "msk"]), default="local", show_default=True)
+@click.option("--secret-arn", default=None, help="Secrets Manager ARN of the source password (msk)")
+@_friendly
+def capture_render(target: str, secret_arn: str | None) -> None:
+    """Print the connector config rendered from the contracts (the JSON MSK Connect gets)."""
+    from cdc.capture.debezium import render
+    from lakehouse_schemas import load_contracts
+
+    settings = get_settings()
+    click.echo(json.dumps(render(settings, load_contracts(settings.source.name), target=target, secret_arn=secret_arn), indent=2))
+
+
+@capture.command("register")
+@_friendly
+def capture_register() -> None:
+    """Register (or update) the Debezium connector through the Kafka Connect REST API; starts the initial snapshot."""
+    from cdc.capture.debezium import register
+    from lakehouse_schemas import load_contracts
+
+    settings = get_settings()
+    register(settings, load_contracts(settings.source.name), log=_log)
+    click.echo("connector running")
+
+
+@capture.command("status")
+@_friendly
+def capture_status() -> None:
+    """Connector state and replication lag (binlog position of the source vs the connector)."""
+    from cdc.capture.debezium import ConnectClient, connector_name, lag
+
+    settings = get_settings()
+    st = ConnectClient(settings).status(connector_name(settings))
+    if not st:
+        click.echo(f"connector {connector_name(settings)} is not registered: run `cdclake capture register`")
+        sys.exit(1)
+    click.echo(f"connector {st['name']}: {st['connector']['state']}; tasks: {[t['state'] for t in st['tasks']]}")
+    info = lag(settings)
+    click.echo(
+        f"source at {info['source'][0]}:{info['source'][1]}; connector at "
+        f"{(info['connector'][0] + ':' + str(info['connector'][1])) if info['connector'] else 'no offset yet'}; "
+        f"{'caught up' if info['caught_up'] else 'behind'}"
+        + (f" ({info['bytes_behind']} bytes)" if info["bytes_behind"] else "")
+        + (f" ({info['files_behind']} binlog files)" if info["files_behind"] else "")
+    )
+
+
+@capture.command("wait")
+@click.option("--timeout", default=300.0, show_default=True)
+@_friendly
+def capture_wait(timeout: float) -> None:
+    """Block until Debezium has published every change committed so far."""
+    from cdc.capture.debezium import wait_caught_up
+
+    info = wait_caught_up(get_settings(), timeout_s=timeout, log=_log)
+    click.echo(f"caught up through transaction(s) {', '.join(info['transactions'])}")
+
+
 if __name__ == "__main__":
     main()

@@ -24,6 +24,11 @@ CONNECTOR_CLASSES = {
     "mariadb": "io.debezium.connector.mariadb.MariaDbConnector",
     "mysql": "io.debezium.connector.mysql.MySqlConnector",  # Aurora MySQL
 }
+# The two connectors spell SSL modes differently; contracts and settings use the MySQL words.
+SSL_MODES = {
+    "mysql": {"disabled": "disabled", "preferred": "preferred", "required": "required", "verify_ca": "verify_ca", "verify_identity": "verify_identity"},
+    "mariadb": {"disabled": "disable", "preferred": "trust", "required": "trust", "verify_ca": "verify-ca", "verify_identity": "verify-full"},
+}
 PASSWORD_ENV = "CDCLAKE_SOURCE__PASSWORD"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 
@@ -67,7 +72,7 @@ def render(
         "database.user": s.user,
         "database.password": password,
         "database.server.id": str(s.server_id),
-        "database.ssl.mode": s.ssl_mode,
+        "database.ssl.mode": SSL_MODES[s.flavor][s.ssl_mode],
         "topic.prefix": s.name,
         "database.include.list": ",".join(databases),
         "table.include.list": ",".join(tables),
@@ -79,6 +84,8 @@ def render(
         # Heartbeats move the committed offset forward while the tables are idle: that is what lag is measured against.
         "heartbeat.interval.ms": "1000",
         "event.processing.failure.handling.mode": "fail",
+        # BEGIN/END records on <prefix>.transaction: "caught up to transaction X" is then observable.
+        "provide.transaction.metadata": "true",
         "key.converter": JSON_CONVERTER,
         "key.converter.schemas.enable": "false",
         "value.converter": JSON_CONVERTER,
@@ -188,21 +195,88 @@ def lag(settings: Settings) -> dict:
     }
 
 
-def wait_caught_up(settings: Settings, timeout_s: float = 300, log: Callable[[str], None] = print) -> dict:
-    """Wait until the connector's committed offset reaches the source's binlog end as of now."""
-    target = source_position(settings)
-    target_key = (binlog_file_index(target[0]), target[1])
-    deadline = time.monotonic() + timeout_s
-    last = 0.0
-    while time.monotonic() < deadline:
-        wait_running(settings, log=log)
-        con = connector_position(settings)
-        if con and (binlog_file_index(con[0]), con[1]) >= target_key:
-            return {"source": target, "connector": con}
-        if time.monotonic() - last > 10:
-            log(f"waiting for Debezium to reach {target[0]}:{target[1]} (at {con[0] + ':' + str(con[1]) if con else 'no offset yet'})")
-            last = time.monotonic()
-        time.sleep(0.5)
-    raise ReplicationTimeout(
-        f"Debezium did not reach {target} within {timeout_s}s", next_step="cdclake capture status; read the Connect log", target=target
+def last_transaction_ids(settings: Settings) -> set[str]:
+    """Ids (as Debezium names them) of the last committed transaction per GTID domain/server."""
+    from cdc.source import connect
+
+    with connect(settings) as conn, conn.cursor() as cur:
+        if settings.source.flavor == "mariadb":
+            cur.execute("SELECT @@gtid_binlog_pos")
+            pos = cur.fetchone()[0] or ""
+            return {g.strip() for g in pos.split(",") if g.strip()}
+        cur.execute("SELECT @@gtid_mode, @@gtid_executed")
+        mode, executed = cur.fetchone()
+    if str(mode).upper() != "ON":
+        raise TerminalError(
+            "waiting for Debezium needs GTIDs on a MySQL source (gtid_mode=ON)",
+            next_step="enable GTIDs (Aurora: gtid-mode=ON, enforce_gtid_consistency=ON in the cluster parameter group)",
+        )
+    ids = set()
+    for part in (executed or "").replace("\n", "").split(","):
+        if ":" in part:
+            uuid, ranges = part.strip().split(":", 1)
+            ids.add(f"{uuid}:{ranges.split(':')[-1].split('-')[-1]}")
+    return ids
+
+
+def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 300, log: Callable[[str], None] = print) -> None:
+    """Block until Debezium has emitted the END record of each transaction in ``ids``.
+
+    Debezium emits a transaction's END after all its change records, from the same
+    producer, so once END is in Kafka the transaction's changes are there too.
+    """
+    import json as _json
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    if not ids:
+        return
+    topic = f"{settings.source.name}.transaction"
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "group.id": "cdclake-wait",
+            "enable.auto.commit": False,
+            "log_level": 0,
+        }
     )
+    deadline = time.monotonic() + timeout_s
+    pending = set(ids)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)
+                break
+            except Exception:  # noqa: BLE001 - topic not created yet
+                time.sleep(1)
+        else:
+            raise ReplicationTimeout(f"topic {topic} does not exist", next_step="cdclake capture register")
+        # The END we wait for was committed just now: it is among the newest records.
+        consumer.assign([TopicPartition(topic, 0, max(low, high - 10000))])
+        last_note = time.monotonic()
+        while pending and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error() and msg.value():
+                rec = _json.loads(msg.value())
+                if rec.get("status") == "END":
+                    pending.discard(rec.get("id"))
+            if time.monotonic() - last_note > 10:
+                log(f"waiting for Debezium to publish transaction(s) {sorted(pending)}")
+                last_note = time.monotonic()
+            wait_running(settings, log=log) if msg is None else None
+    finally:
+        consumer.close()
+    if pending:
+        raise ReplicationTimeout(
+            f"Debezium did not publish transaction(s) {sorted(pending)} within {timeout_s}s",
+            next_step="cdclake capture status; read the Connect log",
+            pending=sorted(pending),
+        )
+
+
+def wait_caught_up(settings: Settings, timeout_s: float = 300, log: Callable[[str], None] = print) -> dict:
+    """Wait until everything committed on the source so far is in Kafka."""
+    wait_running(settings, log=log)
+    ids = last_transaction_ids(settings)
+    wait_for_transactions(settings, ids, timeout_s=timeout_s, log=log)
+    return {"transactions": sorted(ids)}

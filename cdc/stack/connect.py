@@ -48,7 +48,7 @@ rest.advertised.host.name={s.host}
 rest.advertised.port={s.connect_port}
 plugin.path={self.plugin_dir}
 plugin.discovery=hybrid_warn
-# Secrets reach connector configs as ${env:NAME}, resolved in this process only.
+# Secrets reach connector configs as ${{env:NAME}}, resolved in this process only.
 config.providers=env
 config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
 """

@@ -1,0 +1,65 @@
+"""The SparkSession with the pinned jars and the settings Hudi needs."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from cdc.settings import Settings
+
+HUDI_SPARK_CONF = {
+    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
+    # DATETIME columns are wall-clock values (TIMESTAMP_NTZ); the decoders turn Debezium's
+    # epoch encoding into them through UTC, so the session must be UTC on every platform.
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+}
+
+
+def s3a_conf(settings: Settings) -> dict[str, str]:
+    conf = {"spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem"}
+    endpoint = settings.s3_endpoint()
+    if endpoint:
+        access, secret = settings.s3_credentials()
+        conf.update(
+            {
+                "spark.hadoop.fs.s3a.endpoint": endpoint,
+                "spark.hadoop.fs.s3a.path.style.access": "true",
+                "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")).lower(),
+                "spark.hadoop.fs.s3a.endpoint.region": settings.lake.s3_region,
+                "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+                "spark.hadoop.fs.s3a.access.key": access,
+                "spark.hadoop.fs.s3a.secret.key": secret,
+            }
+        )
+    return conf
+
+
+def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> SparkSession:
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("TZ", "UTC")
+    builder = SparkSession.builder.appName(app_name)
+    conf = dict(HUDI_SPARK_CONF)
+    if settings.spark.add_jars:
+        from cdc.stack.artifacts import spark_jars
+
+        conf["spark.jars"] = ",".join(str(p) for p in spark_jars(settings, log))
+        conf["spark.master"] = settings.spark.master
+        conf["spark.driver.memory"] = settings.spark.driver_memory
+        conf["spark.ui.enabled"] = "false"
+        conf["spark.sql.shuffle.partitions"] = str(settings.spark.shuffle_partitions)
+        conf["spark.default.parallelism"] = str(settings.spark.shuffle_partitions)
+        conf["spark.driver.extraJavaOptions"] = "-Duser.timezone=UTC"
+        conf["spark.sql.warehouse.dir"] = str((settings.stack.state_dir / "spark-warehouse").resolve())
+    if settings.lake_root.startswith("s3a://") or settings.checkpoint_root.startswith("s3a://"):
+        conf.update(s3a_conf(settings))
+    for k, v in conf.items():
+        builder = builder.config(k, v)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,169 @@
+"""The streaming job: one Structured Streaming query over every table topic of a source.
+
+Each micro-batch: split by topic, decode with the topic's contract, keep the last
+change per key by source position, upsert into the table's Hudi table (deletes
+remove the row), and send what cannot be decoded to the dead-letter table. Spark
+commits the Kafka offsets to the checkpoint only after the batch function returns,
+and re-applying a batch is a no-op for the lake (upserts ordered by source position,
+dead letters keyed by Kafka coordinates), so a restart neither loses nor doubles.
+
+Entry point for spark-submit / EMR: ``python -m spark_jobs.stream --trigger available-now``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from cdc.settings import Settings, get_settings
+from lakehouse_schemas.contract import TableContract, load_contracts
+from spark_jobs.decode import ERROR_COLUMN, decode_debezium
+from spark_jobs.session import build_session
+from spark_jobs.upsert import latest_per_key, write_dead_letters, write_table
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class BatchStats:
+    batches: int = 0
+    records: int = 0
+    dead_letters: int = 0
+    per_table: dict[str, int] = field(default_factory=dict)
+
+
+def topic_pattern(contracts: list[TableContract]) -> str:
+    """Every table topic of the contracts' sources and databases: a new table's topic is seen without a restart."""
+    prefixes = sorted({f"{re.escape(c.source)}\\.{re.escape(c.database)}" for c in contracts})
+    return f"^({'|'.join(prefixes)})\\.[^.]+$"
+
+
+def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchStats, log: Log):
+    by_topic = {c.topic(): c for c in contracts}
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
+        batch.persist()
+        try:
+            counts = {r["topic"]: r["count"] for r in batch.groupBy("topic").count().collect()}
+            dead: list[DataFrame] = []
+            for topic, n in sorted(counts.items()):
+                contract = by_topic.get(topic)
+                if contract is None:
+                    dead.append(
+                        batch.where(F.col("topic") == topic).select(
+                            "topic", "partition", "offset", F.lit(None).cast("string").alias("table"),
+                            F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"),
+                            F.lit(f"no contract for topic {topic}: add lakehouse_schemas/tables/.../<table>.yaml").alias("reason"),
+                        )
+                    )
+                    log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) dead-lettered")
+                    continue
+                decoded = decode_debezium(batch.where(F.col("topic") == topic), contract).persist()
+                bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
+                dead.append(
+                    bad.select(
+                        F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"),
+                        F.col("_cdc_offset").alias("offset"), F.lit(contract.qualified_source).alias("table"),
+                        F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"),
+                        F.col(ERROR_COLUMN).alias("reason"),
+                    )
+                )
+                good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
+                latest = latest_per_key(good, contract)
+                write_table(latest, contract, lake_root, batch_id=batch_id)
+                decoded.unpersist()
+                stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
+            if dead:
+                all_dead = dead[0]
+                for d in dead[1:]:
+                    all_dead = all_dead.unionByName(d)
+                n_dead = all_dead.count()
+                if n_dead:
+                    write_dead_letters(all_dead, lake_root)
+                    stats.dead_letters += n_dead
+                    log(f"batch {batch_id}: {n_dead} record(s) to the dead-letter table (cdclake dlq list)")
+            stats.batches += 1
+            stats.records += sum(counts.values())
+            log(
+                f"batch {batch_id}: {sum(counts.values())} change(s) in {len(counts)} table(s) applied "
+                f"in {time.monotonic() - started:.1f}s"
+            )
+        finally:
+            batch.unpersist()
+
+    return process
+
+
+def start(
+    spark: SparkSession,
+    settings: Settings,
+    contracts: list[TableContract],
+    *,
+    trigger: str = "available-now",
+    interval: str = "30 seconds",
+    max_offsets_per_trigger: int | None = None,
+    log: Log = print,
+    stats: BatchStats | None = None,
+):
+    stats = stats if stats is not None else BatchStats()
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+        .option("subscribePattern", topic_pattern(contracts))
+        .option("startingOffsets", "earliest")
+        # A gap in the topic (retention deleted unread changes) must stop the job, not be skipped.
+        .option("failOnDataLoss", "true")
+        .option("kafka.metadata.max.age.ms", "5000")
+    )
+    if max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
+    writer = (
+        reader.load()
+        .writeStream.queryName(f"cdclake-{settings.source.name}")
+        .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
+        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log))
+    )
+    writer = writer.trigger(availableNow=True) if trigger == "available-now" else writer.trigger(processingTime=interval)
+    return writer.start(), stats
+
+
+def run(
+    settings: Settings | None = None,
+    *,
+    trigger: str = "available-now",
+    interval: str = "30 seconds",
+    max_offsets_per_trigger: int | None = None,
+    spark: SparkSession | None = None,
+    log: Log = print,
+) -> BatchStats:
+    settings = settings or get_settings()
+    contracts = load_contracts(settings.source.name)
+    spark = spark or build_session(settings, "cdclake-stream", log)
+    query, stats = start(
+        spark, settings, contracts, trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=log
+    )
+    log(f"streaming {len(contracts)} table(s) of source {settings.source.name} into {settings.lake_root} ({trigger})")
+    query.awaitTermination()
+    return stats
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--trigger", choices=["available-now", "continuous"], default="available-now")
+    p.add_argument("--interval", default="30 seconds", help="processing-time interval of the continuous trigger")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    a = p.parse_args(argv)
+    stats = run(trigger=a.trigger, interval=a.interval, max_offsets_per_trigger=a.max_offsets_per_trigger)
+    print(f"done: {stats.batches} batch(es), {stats.records} change(s), {stats.dead_letters} dead letter(s)")
+
+
+if __name__ == "__main__":
+    main()
