@@ -52,6 +52,7 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
         conf["spark.master"] = settings.spark.master
         conf["spark.driver.memory"] = settings.spark.driver_memory
         conf["spark.ui.enabled"] = "false"
+        conf["spark.ui.showConsoleProgress"] = "false"
         conf["spark.sql.shuffle.partitions"] = str(settings.spark.shuffle_partitions)
         conf["spark.default.parallelism"] = str(settings.spark.shuffle_partitions)
         conf["spark.driver.extraJavaOptions"] = "-Duser.timezone=UTC"

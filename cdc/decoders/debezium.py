@@ -1,0 +1,506 @@
+"""Debezium (MySQL / MariaDB connector, Kafka Connect JsonConverter) messages -> ``cdc.events.ChangeEvent``.
+
+This is the pure-Python twin of ``spark_jobs.decode.decode_debezium``: the CLI, the
+dead-letter tools and the tests decode with it, and the Spark job is held to it. Where
+the two could differ, this module follows the Spark semantics:
+
+* position: ``SourcePosition(file, pos or 0, row or 0, snapshot, gtid)`` with
+  ``snapshot = source.snapshot not in (null, "false", false)`` (Spark reads the field as
+  a string and treats everything but "false" as a snapshot read: "true", "last",
+  "first_in_data_collection", "incremental", ...);
+* ``commit_ts`` is ``source.ts_ms`` (UTC), and None when the source block has no ts_ms
+  (old Debezium versions only sent ts_sec; Spark's ``timestamp_millis(null)`` is null too);
+* with a contract, the row has exactly the contract's columns (a column the contract
+  does not know is dropped, a missing one is None), converted like ``to_lake_value``:
+  DECIMAL strings are cast with HALF_UP rounding to the declared scale and a value whose
+  integer digits overflow the precision is an error (Spark's cast gives null and
+  ``_value_fit_errors`` dead-letters it), DATETIME epoch millis/micros become naive wall
+  clock datetimes (the Spark session is UTC), TIMESTAMP ZonedTimestamp strings aware UTC
+  datetimes, DATE epoch days dates, binary base64 bytes, TIME micros ints.
+
+Where Spark would silently produce a NULL from a value of the wrong JSON type (e.g. a
+string in an int column), this decoder raises ``DecodeError`` instead: it is the
+stricter of the two, and a silent NULL is never what the lake wants.
+
+JSON is parsed with ``parse_float=Decimal`` so no value ever passes through a binary
+float: ``value.converter.decimal.format=NUMERIC`` puts BIGINT UNSIGNED (precise mode)
+on the wire as a bare JSON number that may exceed 2^63.
+
+Schemas-enabled envelopes (``{"schema": ..., "payload": ...}``, as in the Debezium docs)
+are accepted too: the payload is decoded, and Connect/Debezium logical types are turned
+into Python values by the schema's ``name`` before the contract (if any) is applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+from cdc.errors import DecodeError
+from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
+from lakehouse_schemas.contract import Column, TableContract
+from lakehouse_schemas.types import (
+    WIRE_BASE64,
+    WIRE_BOOLEAN,
+    WIRE_DECIMAL_STRING,
+    WIRE_EPOCH_DAYS,
+    WIRE_EPOCH_MICROS,
+    WIRE_EPOCH_MILLIS,
+    WIRE_MICROS,
+    WIRE_NUMBER,
+    WIRE_STRING,
+    WIRE_ZONED_STRING,
+)
+
+RawMessage = bytes | bytearray | str | Mapping[str, Any] | None
+
+# Debezium's heartbeat topic is "__debezium-heartbeat.<topic.prefix>"; its value is {"ts_ms": ...}.
+HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat"
+TRANSACTION_STATUSES = ("BEGIN", "END")
+# Top-level fields of schema-change events (<prefix> topic) and schema-history records; no row change has them.
+SCHEMA_CHANGE_FIELDS = ("ddl", "historyRecord", "tableChanges")
+# Mirrors spark_jobs.decode.SNAPSHOT_FALSE plus the JSON null/false the Spark string cast turns into null/"false".
+SNAPSHOT_FALSE: tuple[Any, ...] = (None, "false", False)
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DATE = date(1970, 1, 1)
+# Large enough that quantize never loses digits before the precision check; a value that
+# still does not fit (e.g. 1E+999999) raises InvalidOperation -> "does not fit".
+_DECIMAL_CTX = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999)
+
+# Connect / Debezium logical type names (schema "name") for schemas-enabled envelopes.
+CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal"
+CONNECT_DATE = "org.apache.kafka.connect.data.Date"
+CONNECT_TIME = "org.apache.kafka.connect.data.Time"
+CONNECT_TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
+DBZ_VARIABLE_SCALE_DECIMAL = "io.debezium.data.VariableScaleDecimal"
+DBZ_DATE = "io.debezium.time.Date"
+DBZ_TIME = "io.debezium.time.Time"
+DBZ_MICRO_TIME = "io.debezium.time.MicroTime"
+DBZ_NANO_TIME = "io.debezium.time.NanoTime"
+DBZ_TIMESTAMP = "io.debezium.time.Timestamp"
+DBZ_MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp"
+DBZ_NANO_TIMESTAMP = "io.debezium.time.NanoTimestamp"
+DBZ_ZONED_TIMESTAMP = "io.debezium.time.ZonedTimestamp"
+
+
+class _Where:
+    """What is known about the message so far, for the DecodeError's location."""
+
+    def __init__(self, contract: TableContract | None, origin: KafkaOrigin | None) -> None:
+        self.table = contract.qualified_source if contract else None
+        self.key: Any = None
+        self.origin = origin
+
+    def error(self, reason: str) -> DecodeError:
+        o = self.origin
+        return DecodeError(
+            reason,
+            table=self.table,
+            key=self.key,
+            topic=o.topic if o else None,
+            partition=o.partition if o else None,
+            offset=o.offset if o else None,
+        )
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse_json(raw: RawMessage, what: str, where: _Where) -> Any:
+    if raw is None or isinstance(raw, Mapping):
+        return raw
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise where.error(f"{what} is not UTF-8: {exc}") from exc
+    if not isinstance(raw, str):
+        raise where.error(f"{what} is a {type(raw).__name__}, not JSON bytes, text or a dict")
+    try:
+        # parse_float=Decimal: decimals must never pass through a binary float.
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError as exc:
+        raise where.error(f"{what} is not valid JSON ({exc}): {raw[:200]!r}") from exc
+
+
+def _unwrap(doc: Any) -> tuple[Any, Mapping[str, Any] | None]:
+    """Split a schemas-enabled JsonConverter document into (payload, schema); pass others through."""
+    if (
+        isinstance(doc, Mapping)
+        and set(doc) == {"schema", "payload"}
+        and (doc["schema"] is None or isinstance(doc["schema"], Mapping))
+        and (doc["payload"] is None or isinstance(doc["payload"], Mapping))
+    ):
+        return doc["payload"], doc["schema"]
+    return doc, None
+
+
+def _field_schemas(schema: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    if not schema:
+        return {}
+    return {f["field"]: f for f in schema.get("fields") or () if isinstance(f, Mapping) and "field" in f}
+
+
+def _b64(value: str) -> bytes:
+    # validate=False mirrors Spark's unbase64 (a MIME decoder that skips characters outside the alphabet).
+    return base64.b64decode(value, validate=False)
+
+
+def _unscaled_to_decimal(raw: Any, scale: int) -> Decimal:
+    if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+        return Decimal(raw)  # value.converter.decimal.format=NUMERIC: already a number
+    unscaled = int.from_bytes(_b64(raw), "big", signed=True)  # Connect Decimal: big-endian two's complement
+    return Decimal(unscaled).scaleb(-scale)
+
+
+def _from_connect(value: Any, schema: Mapping[str, Any] | None) -> Any:
+    """Decode one value by its Connect schema: logical types by ``name``, then structs/arrays/bytes by ``type``."""
+    if value is None or not schema:
+        return value
+    name = schema.get("name")
+    typ = schema.get("type")
+    if name == CONNECT_DECIMAL:
+        return _unscaled_to_decimal(value, int((schema.get("parameters") or {}).get("scale", 0)))
+    if name == DBZ_VARIABLE_SCALE_DECIMAL and isinstance(value, Mapping):
+        return _unscaled_to_decimal(value["value"], int(value["scale"]))
+    if name in (DBZ_DATE, CONNECT_DATE):
+        return _EPOCH_DATE + timedelta(days=int(value))
+    if name in (DBZ_TIMESTAMP, CONNECT_TIMESTAMP):
+        return _EPOCH + timedelta(milliseconds=int(value))
+    if name == DBZ_MICRO_TIMESTAMP:
+        return _EPOCH + timedelta(microseconds=int(value))
+    if name == DBZ_NANO_TIMESTAMP:
+        return _EPOCH + timedelta(microseconds=int(value) // 1000)  # the lake keeps microseconds
+    if name == DBZ_ZONED_TIMESTAMP:
+        return _parse_zoned(value)
+    # TIME is an int of microseconds in the lake (lake type "long", wire "micros").
+    if name == DBZ_MICRO_TIME:
+        return int(value)
+    if name in (DBZ_TIME, CONNECT_TIME):
+        return int(value) * 1000
+    if name == DBZ_NANO_TIME:
+        return int(value) // 1000
+    if typ == "bytes" and isinstance(value, str):
+        return _b64(value)
+    if typ == "struct" and isinstance(value, Mapping):
+        fields = _field_schemas(schema)
+        return {k: _from_connect(v, fields.get(k)) for k, v in value.items()}
+    if typ == "array" and isinstance(value, list):
+        return [_from_connect(v, schema.get("items")) for v in value]
+    return value
+
+
+def _parse_zoned(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        # Debezium writes ISO-8601 with "Z" (ZonedTimestamp, normalised to UTC); fromisoformat keeps microseconds.
+        dt = datetime.fromisoformat(str(value).strip())
+    # No offset: Spark's to_timestamp reads it in the session time zone, which is UTC.
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- contract conversion
+
+
+def _json_text(value: Any) -> str:
+    """A non-string value in a string column: Spark's from_json keeps the JSON text; so do we."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
+    """Spark's ``cast(string as decimal(p,s))``: HALF_UP to ``scale``; too many integer digits -> ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a decimal")
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, float):
+        d = Decimal(repr(value))  # only reachable with a pre-parsed dict; repr is the shortest exact text
+    elif isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+    else:
+        raise ValueError(f"a {type(value).__name__} is not a decimal")
+    if not d.is_finite():
+        raise ValueError(f"{value!r} is not finite")
+    try:
+        q = d.quantize(Decimal(1).scaleb(-scale), context=_DECIMAL_CTX)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is out of range") from None
+    if abs(q) >= Decimal(1).scaleb(precision - scale):
+        raise ValueError(f"{value!r} has more than {precision - scale} integer digits")
+    return q
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"{value!r} is not an integer")
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise ValueError(f"{value!r} is not an integer")
+    return int(value)
+
+
+def to_lake_value(value: Any, column: Column) -> Any:
+    """One wire value -> the Python value of the column's lake type (``spark_jobs.decode.to_lake_value``).
+
+    Accepts the wire encoding of our connector settings and also values already decoded
+    from a schemas-enabled envelope (Decimal, datetime, date, bytes). Raises ValueError
+    when the value does not fit; the caller turns it into a DecodeError naming the column.
+    """
+    if value is None:
+        return None
+    t = column.lake_type
+    wire = t.wire
+    if wire == WIRE_DECIMAL_STRING:
+        if t.kind == "decimal":
+            assert t.precision is not None and t.scale is not None
+            return _fit_decimal(value, t.precision, t.scale)
+        # DECIMAL wider than Spark's 38 digits: the lake keeps the exact digits as text.
+        return _json_text(value)
+    if wire in (WIRE_EPOCH_MILLIS, WIRE_EPOCH_MICROS):
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        n = _int(value)
+        # DATETIME is a wall clock: Debezium encodes it as if it were UTC; the lake type is TIMESTAMP_NTZ.
+        return _EPOCH + (timedelta(milliseconds=n) if wire == WIRE_EPOCH_MILLIS else timedelta(microseconds=n))
+    if wire == WIRE_ZONED_STRING:
+        if not isinstance(value, str | datetime):
+            raise ValueError(f"{value!r} is not an ISO-8601 timestamp")
+        return _parse_zoned(value)
+    if wire == WIRE_EPOCH_DAYS:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        return _EPOCH_DATE + timedelta(days=_int(value))
+    if wire == WIRE_BASE64:
+        if isinstance(value, bytes | bytearray):
+            return bytes(value)
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not base64 text")
+        return _b64(value)
+    if wire == "geometry":
+        wkb = value.get("wkb") if isinstance(value, Mapping) else None
+        return None if wkb is None else (bytes(wkb) if isinstance(wkb, bytes | bytearray) else _b64(wkb))
+    if wire == WIRE_MICROS:
+        return _int(value)
+    if wire == WIRE_BOOLEAN:
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a boolean")
+        return value
+    if wire == WIRE_NUMBER:
+        if t.kind == "double":
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+                raise ValueError(f"{value!r} is not a number")
+            return float(value)  # the lake type is DOUBLE: a float is the exact mirror here
+        return _int(value)
+    if wire == WIRE_STRING:
+        return _json_text(value)
+    raise ValueError(f"no conversion for wire encoding {wire!r}")
+
+
+def _convert_row(image: Mapping[str, Any] | None, contract: TableContract, where: _Where) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    if not isinstance(image, Mapping):
+        raise where.error(f"row image is a {type(image).__name__}, not an object")
+    row: dict[str, Any] = {}
+    for c in contract.columns:
+        try:
+            row[c.name] = to_lake_value(image.get(c.name), c)
+        except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
+            # Same wording as spark_jobs.decode._value_fit_errors, plus the reason.
+            raise where.error(f"value of {c.name} does not fit {c.type}: {exc}") from exc
+    return row
+
+
+# --------------------------------------------------------------------------- key
+
+
+def decode_key(key: RawMessage, *, contract: TableContract | None = None, origin: KafkaOrigin | None = None) -> dict[str, Any] | None:
+    """The Kafka record key as a dict (schemas-enabled or not); None for a null key."""
+    return _decode_key(key, contract, _Where(contract, origin))
+
+
+def _decode_key(key: RawMessage, contract: TableContract | None, where: _Where) -> dict[str, Any] | None:
+    doc = _parse_json(key, "key", where)
+    payload, schema = _unwrap(doc)
+    if payload is None:
+        return None
+    if not isinstance(payload, Mapping):
+        raise where.error(f"key is a {type(payload).__name__}, not an object: {payload!r}")
+    decoded = _from_connect(dict(payload), schema) if schema else dict(payload)
+    if contract is None:
+        return decoded
+    names = {c.name for c in contract.columns}
+    out: dict[str, Any] = {}
+    for k, v in decoded.items():
+        if k not in names:
+            out[k] = v
+            continue
+        try:
+            out[k] = to_lake_value(v, contract.column(k))
+        except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
+            raise where.error(f"key value of {k} does not fit {contract.column(k).type}: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------- envelope
+
+
+def _is_ignored(payload: Mapping[str, Any], origin: KafkaOrigin | None) -> bool:
+    """Records on Debezium topics that are not row changes; they carry nothing for the lake.
+
+    * transaction BEGIN/END (provide.transaction.metadata): only markers for "caught up to
+      transaction X"; the changes themselves arrive as their own records;
+    * heartbeats: only move the connector's offsets while tables are idle;
+    * schema changes (include.schema.changes) / schema history: the table contract, not the
+      DDL stream, defines the lake schema, and a changed source is caught by the contract check.
+    """
+    if "op" not in payload and payload.get("status") in TRANSACTION_STATUSES:
+        return True
+    if set(payload) == {"ts_ms"} or (origin is not None and origin.topic.startswith(HEARTBEAT_TOPIC_PREFIX)):
+        return True
+    return any(f in payload for f in SCHEMA_CHANGE_FIELDS)
+
+
+def _table_from_topic(origin: KafkaOrigin | None) -> tuple[str | None, str | None]:
+    """Debezium's table topics are <topic.prefix>.<database>.<table>."""
+    if origin is None:
+        return None, None
+    parts = origin.topic.rsplit(".", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 else (None, None)
+
+
+def _position_int(value: Any, name: str, where: _Where) -> int:
+    if value is None:
+        return 0  # Spark: coalesce(pos, 0) / coalesce(row, 0)
+    try:
+        return int(value) if isinstance(value, str) else _int(value)
+    except ValueError as exc:
+        raise where.error(f"source.{name} is not an integer: {value!r}") from exc
+
+
+def decode_debezium(
+    value: RawMessage,
+    *,
+    key: RawMessage = None,
+    contract: TableContract | None = None,
+    origin: KafkaOrigin | None = None,
+) -> ChangeEvent | None:
+    """Decode one Kafka record from a Debezium MySQL/MariaDB topic.
+
+    Returns None for records that are not row changes (tombstones, transaction BEGIN/END,
+    heartbeats, schema changes). Raises DecodeError for anything that cannot be decoded.
+    """
+    where = _Where(contract, origin)
+    # A tombstone (null value) follows every delete so Kafka log compaction can drop the key;
+    # the delete event before it already carried the change (the Spark job filters them too).
+    if value is None:
+        return None
+    if origin is not None and origin.topic.startswith(HEARTBEAT_TOPIC_PREFIX):
+        return None
+    doc = _parse_json(value, "value", where)
+    payload, schema = _unwrap(doc)
+    if payload is None:
+        return None  # a schemas-enabled tombstone: {"schema": null, "payload": null}
+    if not isinstance(payload, Mapping):
+        raise where.error(f"not a Debezium change event: the value is a {type(payload).__name__}")
+    if _is_ignored(payload, origin):
+        return None
+
+    source = payload.get("source") or {}
+    if not isinstance(source, Mapping):
+        raise where.error("source block is not an object")
+    topic_db, topic_table = _table_from_topic(origin)
+    database = source.get("db") or (contract.database if contract else None) or topic_db
+    table = source.get("table") or (contract.table if contract else None) or topic_table
+    if database and table:
+        where.table = f"{database}.{table}"
+
+    kafka_key = _decode_key(key, contract, where)
+    where.key = kafka_key
+
+    op_raw = payload.get("op")
+    if op_raw is None:
+        raise where.error("not a Debezium change event (malformed JSON or missing op)")
+    try:
+        op = Op(op_raw)
+    except ValueError:
+        raise where.error(f"unknown op {op_raw!r}") from None
+    if not database or not table:
+        raise where.error("cannot tell the table: no source.db/source.table, no contract and no <prefix>.<db>.<table> topic")
+
+    fields = _field_schemas(schema)
+    before = _from_connect(payload.get("before"), fields.get("before"))
+    after = _from_connect(payload.get("after"), fields.get("after"))
+    if contract is not None:
+        before = _convert_row(before, contract, where)
+        after = _convert_row(after, contract, where)
+    image = before if op is Op.DELETE else after
+    if op is not Op.TRUNCATE and image is None:
+        raise where.error(f"change event without a row image (op {op.value} needs {'before' if op is Op.DELETE else 'after'})")
+    if image is not None and not isinstance(image, Mapping):
+        raise where.error(f"row image is a {type(image).__name__}, not an object")
+
+    if op is Op.TRUNCATE:
+        # Truncate records have a null Kafka key: the change is to the whole table.
+        event_key: dict[str, Any] = kafka_key or {}
+    else:
+        assert image is not None
+        if contract is not None:
+            # The lake's record key is the contract's key columns of the row (as in the Spark job).
+            image_key = {k: image.get(k) for k in contract.key}
+            if any(v is None for v in image_key.values()):
+                where.key = where.key or image_key
+                raise where.error(f"record key {list(contract.key)} is null")
+            event_key = kafka_key if kafka_key is not None else image_key
+        elif kafka_key is not None:
+            event_key = kafka_key
+        else:
+            raise where.error("null key: the Kafka key is null and no contract names the key columns")
+        if not event_key or any(v is None for v in event_key.values()):
+            raise where.error(f"null key {event_key!r}")
+    where.key = event_key
+
+    snapshot = source.get("snapshot") not in SNAPSHOT_FALSE
+    position = SourcePosition(
+        file=source.get("file"),
+        pos=_position_int(source.get("pos"), "pos", where),
+        row=_position_int(source.get("row"), "row", where),
+        snapshot=snapshot,
+        gtid=source.get("gtid"),
+    )
+    ts_ms = source.get("ts_ms")
+    commit_ts = None if ts_ms is None else _EPOCH_UTC + timedelta(milliseconds=_position_int(ts_ms, "ts_ms", where))
+    txn = payload.get("transaction")
+    transaction_id = txn.get("id") if isinstance(txn, Mapping) else None
+
+    return ChangeEvent(
+        op=op,
+        database=database,
+        table=table,
+        key=event_key,
+        before=before,
+        after=after,
+        position=position,
+        commit_ts=commit_ts,
+        snapshot=snapshot,
+        transaction_id=transaction_id,
+        origin=origin,
+    )
