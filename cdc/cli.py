@@ -216,5 +216,75 @@ def capture_wait(timeout: float) -> None:
     click.echo(f"caught up through transaction(s) {', '.join(info['transactions'])}")
 
 
+@capture.command("reset")
+@click.confirmation_option(prompt="Delete the connector, its offsets and all its topics?")
+@_friendly
+def capture_reset() -> None:
+    """Forget the capture of this source (connector, offsets, topics): the next register re-snapshots."""
+    from cdc.capture.debezium import reset
+
+    reset(get_settings(), log=_log)
+
+
+# -- the Spark side ---------------------------------------------------------------------
+@main.command("run")
+@click.option("--trigger", type=click.Choice(["available-now", "continuous"]), default="available-now", show_default=True)
+@click.option("--interval", default="30 seconds", show_default=True, help="processing-time interval (continuous)")
+@click.option("--max-offsets-per-trigger", type=int, default=None)
+@_friendly
+def run_job(trigger: str, interval: str, max_offsets_per_trigger: int | None) -> None:
+    """Run the streaming job: Kafka topics -> Hudi tables (available-now drains and stops)."""
+    from spark_jobs.stream import run
+
+    stats = run(get_settings(), trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=_log)
+    click.echo(f"done: {stats.batches} batch(es), {stats.records} change(s), {stats.dead_letters} dead letter(s)")
+
+
+@main.command("query")
+@click.argument("sql")
+@click.option("--limit", default=50, show_default=True)
+@_friendly
+def query(sql: str, limit: int) -> None:
+    """Run SQL on local Spark against the lake tables, registered as <database>.<table>."""
+    from lakehouse_schemas import load_contracts
+    from spark_jobs.lake import format_rows, register_tables
+    from spark_jobs.session import build_session
+
+    settings = get_settings()
+    spark = build_session(settings, "cdclake-query", _log)
+    register_tables(spark, settings, load_contracts(settings.source.name))
+    click.echo(format_rows(spark.sql(sql), limit))
+
+
+@main.command("reconcile")
+@click.argument("tables", nargs=-1)
+@_friendly
+def reconcile_cmd(tables: tuple[str, ...]) -> None:
+    """Compare source and lake row for row; exit 1 on any difference."""
+    from lakehouse_schemas import load_contracts
+    from spark_jobs.reconcile import reconcile
+    from spark_jobs.session import build_session
+
+    settings = get_settings()
+    contracts = [c for c in load_contracts(settings.source.name) if not tables or c.table in tables or c.target_table in tables]
+    spark = build_session(settings, "cdclake-reconcile", _log)
+    diffs = reconcile(spark, settings, contracts)
+    for d in diffs:
+        click.echo(("ok   " if d.equal else "DIFF ") + d.summary())
+    if not all(d.equal for d in diffs):
+        sys.exit(1)
+
+
+@main.command("demo")
+@click.option("--changes", default=300, show_default=True, help="random statements after the tricky cases")
+@_friendly
+def demo(changes: int) -> None:
+    """Replicate Chinook end to end into a local lake and show a time-travel query."""
+    from spark_jobs.demo import run_demo
+
+    if not run_demo(get_settings(), random_changes=changes, log=click.echo):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

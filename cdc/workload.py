@@ -31,6 +31,7 @@ class WorkloadResult:
     by_kind: dict[str, int] = field(default_factory=dict)
     last_gtid: str | None = None
     notes: list[str] = field(default_factory=list)
+    multi_updated: tuple[str, tuple] | None = None  # (table, key) updated 5 times in one transaction
 
     def count(self, kind: str, n: int = 1) -> None:
         self.by_kind[kind] = self.by_kind.get(kind, 0) + n
@@ -127,6 +128,7 @@ class Workload:
             self._update(cur, c, k1)
         conn.commit()
         self.result.notes.append(f"{c.table} {k1}: 5 updates in one transaction")
+        self.result.multi_updated = (c.table, k1)
         # delete and re-insert the same key in one transaction
         self._delete(cur, c, k2)
         self._insert(cur, c, k2)

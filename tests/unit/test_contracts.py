@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from cdc import versions
+from cdc.errors import ContractError
+from cdc.settings import Settings
+from lakehouse_schemas import hudi_options as H
+from lakehouse_schemas import load_contracts
+from lakehouse_schemas.contract import TableContract
+from lakehouse_schemas.types import parse_mysql_type
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_chinook_contracts_cover_every_table():
+    contracts = load_contracts("chinook")
+    assert {c.table for c in contracts} == {
+        "Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine",
+        "MediaType", "Playlist", "PlaylistTrack", "Track",
+    }
+    pt = next(c for c in contracts if c.table == "PlaylistTrack")
+    assert pt.key == ("PlaylistId", "TrackId")
+    inv = next(c for c in contracts if c.table == "Invoice")
+    assert inv.domain == "finance"
+    assert inv.column("Total").lake_type.kind == "decimal"
+    assert (inv.column("Total").lake_type.precision, inv.column("Total").lake_type.scale) == (10, 2)
+    assert inv.column("InvoiceDate").lake_type.kind == "timestamp_ntz"  # DATETIME is wall-clock
+    assert inv.table_path("s3a://b/lake") == "s3a://b/lake/finance/chinook/invoice"
+
+
+@pytest.mark.parametrize(
+    "text,kind,wire",
+    [
+        ("bigint unsigned", "decimal", "decimal_string"),
+        ("int unsigned", "long", "number"),
+        ("decimal(65,30)", "string", "decimal_string"),  # above Spark's 38 digits: exact text, never rounded
+        ("decimal(38,10)", "decimal", "decimal_string"),
+        ("datetime(6)", "timestamp_ntz", "epoch_micros"),
+        ("datetime", "timestamp_ntz", "epoch_millis"),
+        ("timestamp(3)", "timestamp", "zoned_string"),
+        ("bit(1)", "boolean", "boolean"),
+        ("varbinary(16)", "binary", "base64"),
+        ("enum('a','b')", "string", "string"),
+    ],
+)
+def test_type_mapping(text, kind, wire):
+    t = parse_mysql_type(text)
+    from lakehouse_schemas.types import lake_type
+
+    lt = lake_type(t)
+    assert (lt.kind, lt.wire) == (kind, wire)
+
+
+def test_contract_rejects_missing_key_column():
+    with pytest.raises(ContractError, match="not a column"):
+        TableContract.from_yaml(
+            "source: s\ndatabase: d\ntable: t\ntarget_database: d\ntarget_table: t\nkey: [nope]\ncolumns:\n- {name: id, type: int}\n"
+        )
+
+
+def test_hudi_options_write_version_6_with_event_time_ordering():
+    inv = next(c for c in load_contracts("chinook") if c.table == "Invoice")
+    opts = H.write_options(inv)
+    assert opts[H.WRITE_TABLE_VERSION] == "6"
+    assert opts[H.PRECOMBINE_FIELD] == "_cdc_pos"
+    assert opts[H.OPERATION] == "upsert"
+    assert opts[H.RECORD_KEY] == "InvoiceId"
+    assert opts[H.PAYLOAD_CLASS].endswith("DefaultHoodieRecordPayload")
+
+
+def test_pyspark_pin_is_in_one_place():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"pyspark=={versions.PYSPARK}" in deps
+    import pyspark
+
+    assert pyspark.__version__ == versions.PYSPARK
+
+
+def test_connector_config_has_no_secret_and_matches_contracts():
+    from cdc.capture.debezium import render
+
+    settings = Settings()
+    contracts = load_contracts("chinook")
+    cfg = render(settings.model_copy(), contracts)
+    assert cfg["database.password"] == "${env:CDCLAKE_SOURCE__PASSWORD}"
+    assert cfg["decimal.handling.mode"] == "string"
+    tables = cfg["table.include.list"].split(",")
+    assert len(tables) == len(contracts)
+    assert all(re.fullmatch(t, f"{c.database}.{c.table}") for t, c in zip(sorted(tables), sorted(contracts, key=lambda c: re.escape(c.qualified_source))))
+    msk = render(settings, contracts, target="msk", secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:x")
+    assert msk["database.password"].startswith("${secretsmanager:arn:aws:secretsmanager")
+    assert "password" not in json.dumps({k: v for k, v in msk.items() if k != "database.password"}).lower().replace("database.password", "")
+
+
+def test_topic_pattern_matches_table_topics_only():
+    from spark_jobs.stream import topic_pattern
+
+    pat = re.compile(topic_pattern(load_contracts("chinook")))
+    assert pat.match("chinook.Chinook.Invoice")
+    assert pat.match("chinook.Chinook.NewTable")  # a new table is seen (and reported) without a restart
+    assert not pat.match("chinook.transaction")
+    assert not pat.match("chinook")
+    assert not pat.match("_schema-history.chinook")
