@@ -55,9 +55,11 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
         conf["spark.ui.showConsoleProgress"] = "false"
         conf["spark.sql.shuffle.partitions"] = str(settings.spark.shuffle_partitions)
         conf["spark.default.parallelism"] = str(settings.spark.shuffle_partitions)
-        conf["spark.driver.extraJavaOptions"] = "-Duser.timezone=UTC"
+        conf["spark.driver.extraJavaOptions"] = "-Duser.timezone=UTC -Djdk.attach.allowAttachSelf=true"
         conf["spark.sql.warehouse.dir"] = str((settings.stack.state_dir / "spark-warehouse").resolve())
-    if settings.lake_root.startswith("s3a://") or settings.checkpoint_root.startswith("s3a://"):
+    # With a configured endpoint (the local S3 server, or any S3-compatible store) s3a:// paths work
+    # in this session whatever the default lake is; on AWS, s3a uses the instance role.
+    if settings.s3_endpoint() or settings.lake_root.startswith("s3a://") or settings.checkpoint_root.startswith("s3a://"):
         conf.update(s3a_conf(settings))
     for k, v in conf.items():
         builder = builder.config(k, v)

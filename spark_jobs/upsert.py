@@ -15,7 +15,8 @@ DEAD_LETTER_DB = "_cdclake"
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     """Keep the change with the greatest source position per record key (the last one wins)."""
-    w = Window.partitionBy(*contract.key).orderBy(F.col(ev.META_POS).desc())
+    # Equal positions cannot happen for distinct changes; a redelivered duplicate ties, and the later offset wins.
+    w = Window.partitionBy(*contract.key).orderBy(F.col(ev.META_POS).desc(), F.col(ev.META_OFFSET).desc())
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
 
 
