@@ -226,6 +226,64 @@ def capture_reset() -> None:
     reset(get_settings(), log=_log)
 
 
+# -- events ----------------------------------------------------------------------------
+@main.group()
+def events() -> None:
+    """Inspect change messages as the pipeline sees them."""
+
+
+@events.command("decode")
+@click.option("--format", "fmt", type=click.Choice(["debezium"]), default="debezium", show_default=True)
+@click.option("--table", default=None, help="source table (Database.Table) whose contract converts the values")
+@click.argument("files", nargs=-1, type=click.File("r", encoding="utf-8"))
+@_friendly
+def events_decode(fmt: str, table: str | None, files) -> None:
+    """Decode FILES (one message per file, or one per line; - for stdin) into one JSON object per line."""
+    from cdc.decoders import get_decoder
+    from cdc.errors import DecodeError
+    from lakehouse_schemas import load_contracts
+
+    decoder = get_decoder(fmt)
+    by_table = {c.qualified_source: c for c in load_contracts()}
+    if table and table not in by_table:
+        raise click.BadParameter(f"no contract for {table}", param_hint="--table")
+
+    def contract_for(message: str):
+        if table:
+            return by_table[table]
+        try:  # the contract named by the message's own source block, if there is one
+            doc = json.loads(message)
+            payload = doc.get("payload", doc) if isinstance(doc, dict) else {}
+            src = (payload or {}).get("source") or {}
+            return by_table.get(f"{src.get('db')}.{src.get('table')}")
+        except (ValueError, AttributeError):
+            return None
+    failed = 0
+    for fh in files or (click.get_text_stream("stdin"),):
+        text = fh.read()
+        stripped = text.strip()
+        # A whole-file JSON document (pretty-printed) is one message; otherwise one message per line.
+        try:
+            json.loads(stripped)
+            messages = [stripped]
+        except ValueError:
+            messages = [line for line in text.splitlines() if line.strip()]
+        for m in messages:
+            try:
+                ev = decoder(m, contract=contract_for(m))
+            except DecodeError as exc:
+                failed += 1
+                click.echo(json.dumps({"error": "DecodeError", "reason": exc.reason, "file": fh.name}))
+                continue
+            if ev is None:
+                continue
+            out = ev.model_dump(mode="json", include={"op", "database", "table", "key", "before", "after", "commit_ts", "snapshot", "transaction_id"})
+            out["position"] = {**ev.position.model_dump(mode="json"), "sort_key": ev.position.sort_key}
+            click.echo(json.dumps(out, ensure_ascii=False, default=str))
+    if failed:
+        sys.exit(1)
+
+
 # -- the Spark side ---------------------------------------------------------------------
 @main.command("run")
 @click.option("--trigger", type=click.Choice(["available-now", "continuous"]), default="available-now", show_default=True)
