@@ -1,0 +1,168 @@
+# dev: the AWS side of cdclake.
+#   Aurora MySQL --(Debezium on MSK Connect)--> MSK --(Spark on EMR Serverless)--> Hudi on S3
+#   --> Glue Data Catalog (one database per access domain) --> Athena workgroups.
+# Aurora, MSK, the VPC and the source secret exist already; their IDs are variables.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
+
+  lake_root_uri       = "s3://${var.lake_bucket_name}/${trimsuffix(var.lake_prefix, "/")}"
+  checkpoint_root_uri = "s3://${var.lake_bucket_name}/_checkpoints"
+
+  # The connector config is generated from the contracts by `cdclake capture render --target msk`.
+  connector_config_file   = startswith(var.connector_config_path, "/") ? var.connector_config_path : "${path.module}/${var.connector_config_path}"
+  connector_configuration = { for k, v in jsondecode(file(local.connector_config_file)) : k => tostring(v) }
+
+  # The IAM policy documents are generated from the contracts too; re-encoding normalises them.
+  policy_documents = {
+    for role, docs in var.policy_document_files : role => {
+      for name, p in docs : name => jsonencode(jsondecode(file(startswith(p, "/") ? p : "${path.module}/${p}")))
+    }
+  }
+
+  writer_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "EmrServerlessJobRuntime"
+      Effect    = "Allow"
+      Principal = { Service = "emr-serverless.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  analysts_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = length(var.analysts_principal_arns) > 0 ? var.analysts_principal_arns : [local.account_root] }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  finance_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = length(var.finance_principal_arns) > 0 ? var.finance_principal_arns : [local.account_root] }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+# -- storage -------------------------------------------------------------------------------------
+
+module "lake_bucket" {
+  source = "../../modules/lake_bucket"
+
+  bucket_name   = var.lake_bucket_name
+  kms_key_alias = "${var.name_prefix}-lake"
+}
+
+module "athena_results_bucket" {
+  source = "../../modules/lake_bucket"
+
+  bucket_name     = var.athena_results_bucket_name
+  create_kms_key  = false
+  kms_key_arn     = module.lake_bucket.kms_key_arn
+  expiration_days = var.athena_results_expiration_days
+}
+
+module "artifacts_bucket" {
+  source = "../../modules/lake_bucket"
+
+  bucket_name    = var.artifacts_bucket_name
+  create_kms_key = false
+  kms_key_arn    = module.lake_bucket.kms_key_arn
+}
+
+# -- catalog and query ---------------------------------------------------------------------------
+
+module "glue_catalog" {
+  source = "../../modules/glue_catalog"
+
+  domains              = var.domains
+  database_name_prefix = var.glue_database_prefix
+  lake_root_uri        = local.lake_root_uri
+}
+
+module "athena_workgroups" {
+  source = "../../modules/athena_workgroups"
+
+  name_prefix                    = "${var.name_prefix}-"
+  results_bucket_name            = module.athena_results_bucket.bucket_name
+  kms_key_arn                    = module.lake_bucket.kms_key_arn
+  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
+}
+
+# -- access --------------------------------------------------------------------------------------
+
+module "iam_access" {
+  source = "../../modules/iam_access"
+
+  name_prefix = "${var.name_prefix}-"
+  roles = {
+    writer = {
+      description             = "Writes the lake: the streaming job's EMR Serverless runtime role"
+      assume_role_policy_json = local.writer_trust
+      policy_documents        = lookup(local.policy_documents, "writer", {})
+    }
+    analysts = {
+      description             = "Queries the lake through the analysts workgroup"
+      assume_role_policy_json = local.analysts_trust
+      policy_documents        = lookup(local.policy_documents, "analysts", {})
+    }
+    finance = {
+      description             = "Queries the lake, finance domain included, through the finance workgroup"
+      assume_role_policy_json = local.finance_trust
+      policy_documents        = lookup(local.policy_documents, "finance", {})
+    }
+  }
+}
+
+# -- capture -------------------------------------------------------------------------------------
+
+module "msk_connect_debezium" {
+  source = "../../modules/msk_connect_debezium"
+
+  name                      = "${var.name_prefix}-${var.source_name}"
+  connector_configuration   = local.connector_configuration
+  source_secret_arn         = var.source_secret_arn
+  source_secret_kms_key_arn = var.source_secret_kms_key_arn
+  kafkaconnect_version      = var.kafkaconnect_version
+
+  plugin_bucket_arn  = module.artifacts_bucket.bucket_arn
+  plugin_object_key  = var.debezium_plugin_object_key
+  plugin_source_path = var.debezium_plugin_zip_path
+
+  msk_cluster_arn     = var.msk_cluster_arn
+  bootstrap_servers   = var.msk_bootstrap_servers
+  authentication_type = "IAM"
+  subnet_ids          = var.subnet_ids
+  security_group_ids  = var.connect_security_group_ids
+}
+
+# -- streaming job -------------------------------------------------------------------------------
+
+module "emr_serverless_stream" {
+  source = "../../modules/emr_serverless_stream"
+
+  name               = "${var.name_prefix}-stream"
+  release_label      = var.emr_release_label
+  image_uri          = var.emr_image_uri
+  subnet_ids         = var.subnet_ids
+  security_group_ids = var.emr_security_group_ids
+
+  job_execution_role_arn = module.iam_access.role_arns["writer"]
+  entry_point_uri        = "${module.artifacts_bucket.s3_uri}/${var.stream_entry_point_key}"
+  python_archive_uri     = var.emr_image_uri == null ? "${module.artifacts_bucket.s3_uri}/${var.python_archive_key}" : null
+  log_uri                = "${module.artifacts_bucket.s3_uri}/emr-serverless-logs/"
+  job_environment = {
+    CDCLAKE_SOURCE__NAME             = var.source_name
+    CDCLAKE_KAFKA__BOOTSTRAP_SERVERS = var.msk_bootstrap_servers
+    CDCLAKE_LAKE__ROOT               = local.lake_root_uri
+    CDCLAKE_LAKE__CHECKPOINT_ROOT    = local.checkpoint_root_uri
+    CDCLAKE_LAKE__S3_REGION          = var.region
+  }
+}

@@ -1,0 +1,182 @@
+variable "region" {
+  description = "AWS region of the whole environment."
+  type        = string
+}
+
+variable "name_prefix" {
+  description = "Prefix of resource names (roles, workgroups, connector, application)."
+  type        = string
+  default     = "cdclake-dev"
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (added to project/environment)."
+  type        = map(string)
+  default     = {}
+}
+
+# -- storage -------------------------------------------------------------------------------------
+
+variable "lake_bucket_name" {
+  description = "S3 bucket of the lake (globally unique)."
+  type        = string
+}
+
+variable "lake_prefix" {
+  description = "Prefix of the lake root in the bucket: CDCLAKE_LAKE__ROOT = s3://<lake_bucket_name>/<lake_prefix>."
+  type        = string
+  default     = "warehouse"
+}
+
+variable "athena_results_bucket_name" {
+  description = "S3 bucket of the Athena query results (globally unique)."
+  type        = string
+}
+
+variable "athena_results_expiration_days" {
+  description = "Days after which Athena query results are deleted."
+  type        = number
+  default     = 30
+}
+
+variable "artifacts_bucket_name" {
+  description = "S3 bucket of deployable artifacts: the MSK Connect plugin ZIP, the job's stream.py and Python environment, EMR logs (globally unique)."
+  type        = string
+}
+
+# -- catalog and query ---------------------------------------------------------------------------
+
+variable "domains" {
+  description = "Access domains of the table contracts (their `domain` field); one Glue database each."
+  type        = set(string)
+  default     = ["finance", "general"]
+}
+
+variable "glue_database_prefix" {
+  description = "Prefix of the Glue database names (database of domain finance = <prefix>finance)."
+  type        = string
+  default     = "cdclake_dev_"
+}
+
+variable "bytes_scanned_cutoff_per_query" {
+  description = "Per-query scan limit (bytes) of the Athena workgroups."
+  type        = number
+  default     = 10737418240
+}
+
+# -- access --------------------------------------------------------------------------------------
+
+variable "policy_document_files" {
+  description = <<-EOT
+    JSON IAM policy documents per role (writer, analysts, finance): role => { name => file path }.
+    The files are produced from the table contracts by the policy generator; relative paths are
+    relative to this directory. Empty maps (the default) create the roles with no permissions.
+  EOT
+  type        = map(map(string))
+  default     = {}
+}
+
+variable "analysts_principal_arns" {
+  description = "IAM principals allowed to assume the analysts role; empty: the account root (then IAM policies in the account decide)."
+  type        = list(string)
+  default     = []
+}
+
+variable "finance_principal_arns" {
+  description = "IAM principals allowed to assume the finance role; empty: the account root."
+  type        = list(string)
+  default     = []
+}
+
+# -- capture (MSK Connect) -----------------------------------------------------------------------
+
+variable "connector_config_path" {
+  description = "Path of the JSON printed by `cdclake capture render --target msk --secret-arn <source_secret_arn>` (relative paths: relative to this directory)."
+  type        = string
+}
+
+variable "source_secret_arn" {
+  description = "Secrets Manager secret of the CDC user's password (JSON with a `password` key)."
+  type        = string
+}
+
+variable "source_secret_kms_key_arn" {
+  description = "Customer managed KMS key of the secret; null for the AWS managed key."
+  type        = string
+  default     = null
+}
+
+variable "msk_cluster_arn" {
+  description = "ARN of the MSK cluster."
+  type        = string
+}
+
+variable "msk_bootstrap_servers" {
+  description = "MSK bootstrap brokers for IAM authentication (port 9098)."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for MSK Connect workers and EMR Serverless jobs."
+  type        = list(string)
+}
+
+variable "connect_security_group_ids" {
+  description = "Security groups of the MSK Connect workers (allowed to reach MSK and Aurora)."
+  type        = list(string)
+}
+
+variable "emr_security_group_ids" {
+  description = "Security groups of the EMR Serverless jobs (allowed to reach MSK)."
+  type        = list(string)
+}
+
+variable "debezium_plugin_object_key" {
+  description = "Key, in the artifacts bucket, of the MSK Connect plugin ZIP (Debezium MySQL 3.5.0.Final + MSK config providers)."
+  type        = string
+  default     = "msk-connect/debezium-connector-mysql-3.5.0.Final-msk.zip"
+}
+
+variable "debezium_plugin_zip_path" {
+  description = "Local path of that ZIP to upload; null when it is uploaded outside Terraform."
+  type        = string
+  default     = null
+}
+
+variable "kafkaconnect_version" {
+  description = "MSK Connect version."
+  type        = string
+  default     = "3.7.x"
+}
+
+# -- streaming job (EMR Serverless) --------------------------------------------------------------
+
+variable "source_name" {
+  description = "Logical source name (CDCLAKE_SOURCE__NAME, the topic prefix)."
+  type        = string
+  default     = "chinook"
+}
+
+variable "emr_release_label" {
+  description = "EMR release of the streaming application."
+  type        = string
+  default     = "emr-spark-8.0.0"
+}
+
+variable "emr_image_uri" {
+  description = "Custom EMR Serverless image with cdclake installed; null to ship it as a packed virtualenv (python_archive_key)."
+  type        = string
+  default     = null
+}
+
+variable "python_archive_key" {
+  description = "Key, in the artifacts bucket, of the packed virtualenv with cdclake (used when emr_image_uri is null)."
+  type        = string
+  default     = "jobs/cdclake-venv.tar.gz"
+}
+
+variable "stream_entry_point_key" {
+  description = "Key, in the artifacts bucket, of spark_jobs/stream.py."
+  type        = string
+  default     = "jobs/stream.py"
+}

@@ -1,0 +1,14 @@
+output "role_arns" {
+  description = "Role ARN per role key (writer, analysts, finance)."
+  value       = { for k, r in aws_iam_role.this : k => r.arn }
+}
+
+output "role_names" {
+  description = "Role name per role key."
+  value       = { for k, r in aws_iam_role.this : k => r.name }
+}
+
+output "policy_arns" {
+  description = "Managed policy ARN per \"<role>/<document name>\"."
+  value       = { for k, p in aws_iam_policy.this : k => p.arn }
+}
