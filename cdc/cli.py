@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from cdc.errors import CdcLakeError
+from cdc.commands.common import _friendly, _log
 from cdc.settings import get_settings
-
-
-def _friendly(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CdcLakeError as exc:
-            kind = "transient" if exc.__class__.__mro__[1].__name__ == "TransientError" else "error"
-            click.secho(f"cdclake {kind}: {exc}", fg="red", err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-def _log(msg: str) -> None:
-    click.echo(msg, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -346,3 +328,12 @@ def demo(changes: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _register_command_modules() -> None:
+    from cdc.commands import register
+
+    register(main)
+
+
+_register_command_modules()

@@ -57,6 +57,15 @@ def to_lake_value(raw: SparkColumn, c: Column) -> SparkColumn:
     return raw.cast(target)
 
 
+def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
+    """Decode with the contract's capture format; every decoder returns the same columns."""
+    if contract.capture_format == "dms":
+        from spark_jobs.decode_dms import decode_dms
+
+        return decode_dms(records, contract)
+    return decode_debezium(records, contract)
+
+
 def decode_debezium(records: DataFrame, contract: TableContract) -> DataFrame:
     env = F.from_json(F.col("value").cast("string"), debezium_envelope(contract)).alias("e")
     df = records.select("topic", "partition", "offset", "key", "value", env)

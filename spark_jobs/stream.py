@@ -23,7 +23,8 @@ from pyspark.sql import functions as F
 
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, load_contracts
-from spark_jobs.decode import ERROR_COLUMN, decode_debezium
+from spark_jobs import history, pii
+from spark_jobs.decode import ERROR_COLUMN, decode_records
 from spark_jobs.session import build_session
 from spark_jobs.upsert import latest_per_key, write_dead_letters, write_table
 
@@ -42,6 +43,13 @@ def topic_pattern(contracts: list[TableContract]) -> str:
     """Every table topic of the contracts' sources and databases: a new table's topic is seen without a restart."""
     prefixes = sorted({f"{re.escape(c.source)}\\.{re.escape(c.database)}" for c in contracts})
     return f"^({'|'.join(prefixes)})\\.[^.]+$"
+
+
+def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int) -> None:
+    """Decoded, valid changes of one table -> PII protection -> change history -> current state."""
+    protected = pii.protect(good, contract)
+    history.write_history(protected, contract, lake_root, batch_id=batch_id)
+    write_table(latest_per_key(protected, contract), contract, lake_root, batch_id=batch_id)
 
 
 def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchStats, log: Log):
@@ -66,7 +74,7 @@ def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchSt
                     )
                     log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) dead-lettered")
                     continue
-                decoded = decode_debezium(batch.where(F.col("topic") == topic), contract).persist()
+                decoded = decode_records(batch.where(F.col("topic") == topic), contract).persist()
                 bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
                 dead.append(
                     bad.select(
@@ -77,8 +85,7 @@ def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchSt
                     )
                 )
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
-                latest = latest_per_key(good, contract)
-                write_table(latest, contract, lake_root, batch_id=batch_id)
+                apply_table(good, contract, lake_root, batch_id)
                 decoded.unpersist()
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             if dead:

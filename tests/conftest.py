@@ -30,14 +30,29 @@ def settings():
 
 @pytest.fixture(scope="session")
 def local_stack(settings):
-    """The real MariaDB, Kafka, Kafka Connect and MinIO, started once per session (never skipped)."""
+    """The real MariaDB, Kafka, Kafka Connect and MinIO, started once per session (never skipped).
+
+    One pytest session at a time owns the stack: end-to-end tests reset connectors and
+    topics, so a second session waits on the lock instead of corrupting the first one's run.
+    """
+    import fcntl
+
     from cdc import stack
 
+    settings.stack.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(settings.stack.state_dir / "e2e.lock", "w")  # noqa: SIM115 - held for the session
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another test session holds the local stack; waiting for it")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     started = [name for name, info in stack.status(settings).items() if not info["healthy"]]
     stack.up(settings, log=print)
     yield settings
     if os.environ.get("CDCLAKE_KEEP_STACK") != "1":
         stack.down(settings, started or None, log=print) if started else None
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
 
 
 @pytest.fixture(scope="session")
