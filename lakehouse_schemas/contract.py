@@ -84,8 +84,29 @@ class TableContract(BaseModel):
                 return c
         raise KeyError(name)
 
+    # Layout: every table of a domain lives under <root>/<domain>/, so access is granted by prefix.
+    # Current state, change history and daily snapshots sit side by side in the table's database folder.
     def table_path(self, lake_root: str) -> str:
         return f"{lake_root.rstrip('/')}/{self.domain}/{self.target_database}/{self.target_table}"
+
+    def history_path(self, lake_root: str) -> str:
+        return f"{lake_root.rstrip('/')}/{self.domain}/{self.target_database}/{self.history_table}"
+
+    def snapshot_path(self, lake_root: str) -> str:
+        return f"{lake_root.rstrip('/')}/{self.domain}/{self.target_database}/{self.snapshot_table}"
+
+    @property
+    def history_table(self) -> str:
+        return f"{self.target_table}_history"
+
+    @property
+    def snapshot_table(self) -> str:
+        return f"{self.target_table}_snapshot"
+
+    @property
+    def glue_database(self) -> str:
+        """One Glue database per (lake database, domain): grants on a domain never reach another's tables."""
+        return f"{self.target_database}_{self.domain}"
 
     @classmethod
     def from_yaml(cls, text: str, origin: str = "<string>") -> TableContract:
