@@ -85,6 +85,39 @@ class SparkSettings(BaseModel):
     add_jars: bool = True
 
 
+class AccessSettings(BaseModel):
+    """Who may read and write which part of the lake on AWS: the inputs of the generated IAM policies.
+
+    The lake bucket and prefix default to the lake root (``s3a://bucket/prefix``); the domains and
+    tables come from the contracts. ``readers`` maps each query principal (an IAM role, an Athena
+    workgroup) to the access domains it may read; the writer (the streaming job) writes every domain.
+    """
+
+    account_id: str = Field("123456789012", description="AWS account of the Glue catalog and Athena workgroups")
+    region: str = "us-east-1"
+    partition: str = "aws"
+    bucket: str | None = Field(None, description="lake bucket; default: the bucket of the lake root")
+    lake_prefix: str | None = Field(None, description="key prefix of the lake root; default: from the lake root")
+    kms_key_arn: str | None = Field(None, description="KMS key of the lake and the query results (SSE-KMS)")
+    msk_cluster_arn: str | None = Field(None, description="MSK cluster the writer reads the change topics from")
+    readers: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {"analysts": ("general",), "finance": ("finance",)},
+        description="query principal -> access domains it may read",
+    )
+    workgroup_prefix: str = Field("cdclake-", description="Athena workgroup name = prefix + principal")
+    results_bucket: str | None = Field(None, description="Athena query results bucket; default: the lake bucket")
+    results_prefix: str = Field("athena-results", description="results of workgroup W go to s3://<results bucket>/<prefix>/W/")
+    bytes_scanned_cutoff: int = Field(10 * 1024**3, ge=10 * 1024**2, description="Athena cancels a query scanning more bytes")
+
+
+class PiiSettings(BaseModel):
+    """The key of the keyed hash for PII columns: from the environment or AWS Secrets Manager, never a file in the repo."""
+
+    key: SecretStr | None = Field(None, description="CDCLAKE_PII__KEY")
+    secret_id: str | None = Field(None, description="Secrets Manager secret (name or ARN) whose SecretString is the key")
+    secret_region: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore")
 
@@ -94,6 +127,8 @@ class Settings(BaseSettings):
     connect: ConnectSettings = Field(default_factory=ConnectSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    pii: PiiSettings = Field(default_factory=PiiSettings)
 
     @property
     def lake_root(self) -> str:

@@ -1,0 +1,72 @@
+"""`cdclake access`: generated IAM policies and Athena workgroups; the same policies on the local S3 server."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from cdc.commands.common import _friendly, _log
+from cdc.settings import get_settings
+
+
+@click.group("access")
+def access() -> None:
+    """Who may read which domain: IAM policy documents, Athena workgroups, local MinIO users."""
+
+
+def _contracts():
+    from lakehouse_schemas import load_contracts
+
+    return load_contracts(get_settings().source.name)
+
+
+@access.command("render")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build/access"), show_default=True)
+@_friendly
+def render(out: Path) -> None:
+    """Write iam/<principal>.json (what Terraform attaches) and athena/<workgroup>.json (CreateWorkGroup requests)."""
+    from cdc.access import athena, policies
+
+    settings, contracts = get_settings(), _contracts()
+    docs = policies.generate(settings, contracts)
+    for path in policies.write_documents(docs, out):
+        click.echo(str(path))
+    (out / "athena").mkdir(parents=True, exist_ok=True)
+    for wg in athena.workgroups(settings, contracts):
+        path = out / "athena" / f"{wg.name}.json"
+        path.write_text(json.dumps(wg.create_request(), indent=2, sort_keys=True) + "\n")
+        click.echo(str(path))
+    loc = policies.lake_location(settings)
+    _log(f"account {settings.access.account_id}, region {settings.access.region}, lake s3://{loc.bucket}/{loc.prefix}")
+
+
+@access.command("apply")
+@_friendly
+def apply_cmd() -> None:
+    """Create or update the Athena workgroups with boto3 (IAM roles and policies are Terraform's: see docs/access.md)."""
+    from cdc.access import athena
+
+    athena.apply(get_settings(), _contracts(), log=_log)
+
+
+@access.command("local-users")
+@_friendly
+def local_users() -> None:
+    """Create the writer/analysts/finance users on the local S3 server with the generated S3 statements."""
+    from cdc.access import minio, policies
+
+    settings = get_settings()
+    users = minio.ensure_users(settings, policies.generate(settings, _contracts()))
+    path = settings.stack.state_dir / "access-users.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({p: {"access_key": u.access_key, "secret_key": u.secret_key.get_secret_value()} for p, u in users.items()}, fh, indent=2)
+    for p, u in users.items():
+        click.echo(f"{p:10} user {u.access_key} policy {u.policy_name}")
+    _log(f"credentials in {path} (mode 0600)")
+
+
+commands: list[click.Command] = [access]
