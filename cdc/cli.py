@@ -308,9 +308,15 @@ def reconcile_cmd(tables: tuple[str, ...]) -> None:
     settings = get_settings()
     contracts = [c for c in load_contracts(settings.source.name) if not tables or c.table in tables or c.target_table in tables]
     spark = build_session(settings, "cdclake-reconcile", _log)
-    diffs = reconcile(spark, settings, contracts)
+    from spark_jobs.reconcile import source_snapshot
+
+    snap = source_snapshot(settings, contracts)
+    click.echo(f"source read at {snap.binlog_file}:{snap.binlog_pos} (gtid {snap.gtid}); lake rows changed after it are in flight")
+    diffs = reconcile(spark, settings, contracts, snapshot=snap)
     for d in diffs:
         click.echo(("ok   " if d.equal else "DIFF ") + d.summary())
+        for key in d.differing_keys[:20]:
+            click.echo(f"     differing key {key}")
     if not all(d.equal for d in diffs):
         sys.exit(1)
 
@@ -326,10 +332,6 @@ def demo(changes: int) -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _register_command_modules() -> None:
     from cdc.commands import register
 
@@ -337,3 +339,7 @@ def _register_command_modules() -> None:
 
 
 _register_command_modules()
+
+
+if __name__ == "__main__":
+    main()

@@ -112,6 +112,10 @@ META_SNAPSHOT = "_cdc_snapshot"
 META_TOPIC = "_cdc_topic"
 META_PARTITION = "_cdc_partition"
 META_OFFSET = "_cdc_offset"
+# Record key of append-only tables (no usable primary key): the source position of a streamed
+# change (unique per row of a binlog event), plus the Kafka coordinates for snapshot reads,
+# which share one position.
+META_CHANGE_ID = "_cdc_change_id"
 META_COLUMNS: dict[str, str] = {
     META_OP: "string",
     META_POS: "string",

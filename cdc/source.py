@@ -122,6 +122,17 @@ def check_source(settings: Settings, contracts: list[TableContract]) -> list[Fin
             if not exists:
                 findings.append(Finding(f"table {c.qualified_source}", False, "does not exist (or the CDC user cannot see it)", f"GRANT SELECT ON {c.database}.* TO '{settings.source.user}'@'%'"))
                 continue
+            if not pk:
+                policy = "append-only change log" if c.mode == "append_only" else f"declared surrogate key {list(c.key)}"
+                findings.append(
+                    Finding(
+                        f"primary key {c.qualified_source}",
+                        True,
+                        f"no primary key; contract policy: {policy}",
+                        "a surrogate key must be unique and non-null in the source, or updates will merge rows",
+                    )
+                )
+                continue
             findings.append(
                 Finding(
                     f"primary key {c.qualified_source}",
@@ -167,7 +178,8 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
                 {"db": database, "t": table},
             ).all()
         cols = [Column(name=name, type=_normalise_type(ctype), nullable=(nullable == "YES")) for name, ctype, nullable in rows]
-        key = pk or [cols[0].name]
+        # No primary key: the draft is an append-only change log; a reviewer may declare a surrogate key instead.
+        key = pk
         contracts.append(
             TableContract(
                 source=source or settings.source.name,
@@ -176,6 +188,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
                 target_database=_snake(database),
                 target_table=_snake(table),
                 key=tuple(key),
+                mode="current_state" if key else "append_only",
                 domain=domain,
                 columns=tuple(cols),
             )

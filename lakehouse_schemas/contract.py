@@ -49,6 +49,11 @@ class TableContract(BaseModel):
     table_type: Literal["COPY_ON_WRITE", "MERGE_ON_READ"] = "COPY_ON_WRITE"
     domain: str = "general"
     capture_format: Literal["debezium", "dms"] = "debezium"
+    # current_state: upsert by key (the source primary key, or a declared surrogate key).
+    # append_only: a table without a usable key is kept as its change log, one row per change.
+    mode: Literal["current_state", "append_only"] = "current_state"
+    # A column the source stops sending (DROP COLUMN): park the events (default) or keep the column, NULL from then on.
+    on_missing_column: Literal["park", "null"] = "park"
     columns: tuple[Column, ...]
 
     @model_validator(mode="after")
@@ -57,8 +62,11 @@ class TableContract(BaseModel):
         where = f"{self.database}.{self.table}"
         if len(set(names)) != len(names):
             raise ValueError(f"{where}: duplicate column names")
-        if not self.key:
-            raise ValueError(f"{where}: a record key is required (a table without a primary key needs a declared surrogate key)")
+        if not self.key and self.mode == "current_state":
+            raise ValueError(
+                f"{where}: a record key is required in mode current_state; declare a surrogate key "
+                "(unique, non-null columns) or set mode: append_only"
+            )
         for k in (*self.key, *self.partition_by):
             if k not in names:
                 raise ValueError(f"{where}: key/partition column {k!r} is not a column")

@@ -7,7 +7,7 @@ merge modes); keeping them here makes a Hudi upgrade a one-file change.
 from __future__ import annotations
 
 from cdc import versions
-from cdc.events import META_POS
+from cdc.events import META_CHANGE_ID, META_POS
 from lakehouse_schemas.contract import TableContract
 
 TABLE_NAME = "hoodie.table.name"
@@ -66,7 +66,7 @@ def write_options(contract: TableContract, *, glue_sync: bool = False, paralleli
         DATABASE_NAME: contract.target_database,
         TABLE_TYPE: contract.table_type,
         OPERATION: "upsert",
-        RECORD_KEY: ",".join(contract.key),
+        RECORD_KEY: META_CHANGE_ID if contract.mode == "append_only" else ",".join(contract.key),
         PRECOMBINE_FIELD: META_POS,
         PAYLOAD_CLASS: EVENT_TIME_PAYLOAD,
         RECORD_MERGE_MODE: "EVENT_TIME_ORDERING",

@@ -14,7 +14,19 @@ DEAD_LETTER_DB = "_cdclake"
 
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
-    """Keep the change with the greatest source position per record key (the last one wins)."""
+    """Keep the change with the greatest source position per record key (the last one wins).
+
+    Append-only tables keep every change, once: a redelivered change has the same change id.
+    """
+    if contract.mode == "append_only":
+        change_id = F.when(
+            F.col(ev.META_SNAPSHOT),
+            F.concat_ws(":", F.col(ev.META_POS), F.col(ev.META_TOPIC), F.col(ev.META_PARTITION), F.col(ev.META_OFFSET)),
+        ).otherwise(F.col(ev.META_POS))
+        # A delete is a row of the log here, not a removal.
+        return df.withColumn(ev.META_CHANGE_ID, change_id).withColumn(H.DELETE_MARKER_COLUMN, F.lit(False)).dropDuplicates(
+            [ev.META_CHANGE_ID]
+        )
     # Equal positions cannot happen for distinct changes; a redelivered duplicate ties, and the later offset wins.
     w = Window.partitionBy(*contract.key).orderBy(F.col(ev.META_POS).desc(), F.col(ev.META_OFFSET).desc())
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
