@@ -19,6 +19,7 @@ from cdc.errors import ConfigError, ReplicationTimeout, ServerUnavailable, Termi
 from cdc.events import binlog_file_index
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
+from lakehouse_schemas.types import CONNECTOR_TYPE_SETTINGS
 
 CONNECTOR_CLASSES = {
     "mariadb": "io.debezium.connector.mariadb.MariaDbConnector",
@@ -30,15 +31,15 @@ SSL_MODES = {
     "mariadb": {"disabled": "disable", "preferred": "trust", "required": "trust", "verify_ca": "verify-ca", "verify_identity": "verify-full"},
 }
 PASSWORD_ENV = "CDCLAKE_SOURCE__PASSWORD"
+# Debezium's source signalling table (ad-hoc incremental snapshots = "backfill one table"). It sits in
+# its own database so its change topic never matches the streaming job's table topics.
+SIGNAL_DATABASE = "cdclake_signal"
+SIGNAL_TABLE = "debezium_signal"
+SIGNAL_COLLECTION = f"{SIGNAL_DATABASE}.{SIGNAL_TABLE}"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 
-# Wire encodings the decoders rely on (lakehouse_schemas.types WIRE_*): change one, change both.
-TYPE_SETTINGS = {
-    "decimal.handling.mode": "string",
-    "time.precision.mode": "adaptive_time_microseconds",
-    "bigint.unsigned.handling.mode": "precise",
-    "binary.handling.mode": "base64",
-}
+# Wire encodings the decoders rely on: one definition, in lakehouse_schemas.types (docs/types.md).
+TYPE_SETTINGS = dict(CONNECTOR_TYPE_SETTINGS)
 
 
 def connector_name(settings: Settings) -> str:
@@ -62,8 +63,8 @@ def render(
         password = f"${{secretsmanager:{secret_arn}:password}}"
     else:
         password = f"${{env:{PASSWORD_ENV}}}"
-    databases = sorted({c.database for c in mine})
-    tables = sorted(re.escape(c.qualified_source) for c in mine)
+    databases = sorted({c.database for c in mine} | {SIGNAL_DATABASE})
+    tables = sorted([re.escape(c.qualified_source) for c in mine] + [re.escape(SIGNAL_COLLECTION)])
     return {
         "connector.class": CONNECTOR_CLASSES[s.flavor],
         "tasks.max": "1",
@@ -80,6 +81,9 @@ def render(
         "schema.history.internal.kafka.topic": f"_schema-history.{s.name}",
         "include.schema.changes": "true",
         "snapshot.mode": "initial",
+        "signal.enabled.channels": "source",
+        "signal.data.collection": SIGNAL_COLLECTION,
+        "incremental.snapshot.chunk.size": "2048",
         "tombstones.on.delete": "true",
         # Heartbeats move the committed offset forward while the tables are idle: that is what lag is measured against.
         "heartbeat.interval.ms": "1000",
@@ -133,8 +137,11 @@ def register(settings: Settings, contracts: list[TableContract], log: Callable[[
     client = ConnectClient(settings)
     name = connector_name(settings)
     config = render(settings, contracts)
+    from cdc.capture.recovery import ensure_signal_table
+
+    ensure_signal_table(settings, log)
     client.put_config(name, config)
-    log(f"registered connector {name} ({config['table.include.list'].count(',') + 1} tables)")
+    log(f"registered connector {name} ({config['table.include.list'].count(',')} tables + the signal table)")
     return wait_running(settings, log=log)
 
 

@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module defines ``commands: list[click.Command]``; add a module here to add its commands.
-MODULES: tuple[str, ...] = ("access",)
+MODULES: tuple[str, ...] = ("access", "recovery")
 
 
 def register(main: click.Group) -> None:
@@ -15,3 +15,6 @@ def register(main: click.Group) -> None:
         module = importlib.import_module(f"cdc.commands.{name}")
         for cmd in module.commands:
             main.add_command(cmd)
+        # A module may also add subcommands to existing groups (e.g. `capture backfill`).
+        if hasattr(module, "attach"):
+            module.attach(main)

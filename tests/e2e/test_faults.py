@@ -159,7 +159,7 @@ def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contr
     t, box = _workload_in_background(settings, contracts, seed=51, n=CHANGES)
     time.sleep(1.0)  # let the workload get going; the fault must hit mid-stream
     servers["connect"].kill()
-    servers["connect"].up(print)
+    stack.up(settings, ["connect"])
     dbz.wait_running(settings)
     t.join()
     assert "error" not in box, box.get("error")
@@ -172,7 +172,7 @@ def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contr
     time.sleep(1.0)
     servers["kafka"].down(print)
     time.sleep(2.0)  # the producer must really see the broker gone
-    servers["kafka"].up(print)
+    stack.up(settings, ["kafka"])
     t.join()
     assert "error" not in box, box.get("error")
     dbz.wait_running(settings)
@@ -180,7 +180,7 @@ def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contr
 
     # MariaDB restarts between two workloads (a workload cannot outlive its server).
     servers["mariadb"].down(print)
-    servers["mariadb"].up(print)
+    stack.up(settings, ["mariadb"])
     result = Workload(settings, contracts, seed=53).run(CHANGES)
     dbz.wait_running(settings)
     pipeline.drain_capture(settings, result.last_gtid)
