@@ -59,8 +59,10 @@ def local_users() -> None:
     from cdc.access import minio, policies
 
     settings = get_settings()
-    users = minio.ensure_users(settings, policies.generate(settings, _contracts()))
     path = settings.stack.state_dir / "access-users.json"
+    # Keep the secrets of an earlier run: only the policies are brought up to date.
+    known = {p: v["secret_key"] for p, v in json.loads(path.read_text()).items()} if path.exists() else {}
+    users = minio.ensure_users(settings, policies.generate(settings, _contracts()), secrets_by_principal=known)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump({p: {"access_key": u.access_key, "secret_key": u.secret_key.get_secret_value()} for p, u in users.items()}, fh, indent=2)

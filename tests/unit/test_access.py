@@ -325,3 +325,52 @@ def test_pii_key_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv("CDCLAKE_PII__KEY", raising=False)
     with pytest.raises(ConfigError, match="CDCLAKE_PII__KEY"):
         pii_key(Settings(stack=StackSettings(state_dir=tmp_path)))
+
+
+# -- Terraform consumes exactly these documents -----------------------------------------------------
+
+TF_DEV = __import__("pathlib").Path(__file__).resolve().parents[2] / "terraform" / "envs" / "dev"
+
+
+def terraform_dev_settings() -> Settings:
+    """The settings that match terraform/envs/dev/terraform.tfvars.example (see docs/access.md)."""
+    return Settings(
+        lake=LakeSettings(root="s3a://example-cdclake-dev-lake/warehouse", checkpoint_root="s3a://example-cdclake-dev-lake/_checkpoints"),
+        access=AccessSettings(
+            account_id="111122223333",
+            region="eu-west-1",
+            kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000",
+            msk_cluster_arn="arn:aws:kafka:eu-west-1:111122223333:cluster/cdclake-dev/00000000-0000-0000-0000-000000000000-1",
+            workgroup_prefix="cdclake-dev-",
+            results_bucket="example-cdclake-dev-athena-results",
+            results_prefix="",
+        ),
+    )
+
+
+def test_terraform_fixtures_are_the_generated_documents(contracts):
+    """terraform/envs/dev's test attaches these files; they must be what `cdclake access render` writes."""
+    docs = policies.generate(terraform_dev_settings(), contracts)
+    for name, doc in docs.items():
+        path = TF_DEV / "tests" / "fixtures" / f"policy.{name}.json"
+        assert json.loads(path.read_text()) == doc, f"{path} is stale: regenerate it (docs/access.md, Terraform)"
+
+
+def test_terraform_names_match_the_generated_ones(contracts):
+    """Workgroup names, results locations and Glue databases line up with the Terraform modules' naming."""
+    import re
+
+    s = terraform_dev_settings()
+    tfvars = (TF_DEV / "terraform.tfvars.example").read_text()
+    name_prefix = re.search(r'^name_prefix\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
+    glue_prefix = re.search(r'^glue_database_prefix\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
+    results_bucket = re.search(r'^athena_results_bucket_name\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
+    # athena_workgroups: name = "<name_prefix>-<key>", results at s3://<results bucket>/<name>/
+    for wg in athena.workgroups(s, contracts):
+        assert wg.name == f"{name_prefix}-{wg.principal}"
+        assert wg.output_location == f"s3://{results_bucket}/{wg.name}/"
+    # glue_catalog: database "<prefix><domain>" == TableContract.glue_database
+    assert {c.glue_database for c in contracts} == {f"{glue_prefix}{d}" for d in policies.domains(contracts)}
+    # policy_document_files point at the rendered folder
+    for name in policies.generate(s, contracts):
+        assert f'{name} = {{ lake = "../../../build/access/iam/{name}.json" }}' in re.sub(r"\s+", " ", tfvars)
