@@ -118,6 +118,25 @@ class PiiSettings(BaseModel):
     secret_region: str | None = None
 
 
+class TimeTravelSettings(BaseModel):
+    """Daily snapshots and as-of queries: where a day ends and how long snapshot partitions stay."""
+
+    day_zone: str = Field("UTC", description="IANA time zone of the day boundary (snapshot dates, bare --as-of dates)")
+    snapshot_retention_days: int = Field(400, ge=0, description="snapshot partitions older than this many days are dropped; 0 keeps all")
+
+
+class CatalogSettings(BaseModel):
+    """The AWS Glue Data Catalog that Athena reads, and the Athena defaults of `cdclake query --engine athena`."""
+
+    glue_region: str | None = Field(None, description="default: access.region")
+    catalog_id: str | None = Field(None, description="Glue catalog (account) id; default: the caller's account")
+    athena_workgroup: str = Field("cdclake-analysts", description="workgroup of `cdclake query --engine athena`")
+    athena_output: str | None = Field(None, description="s3:// result location when the workgroup does not enforce one")
+    athena_catalog: str = "AwsDataCatalog"
+    poll_interval_s: float = Field(1.0, gt=0)
+    query_timeout_s: float = Field(1800.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore")
 
@@ -129,6 +148,8 @@ class Settings(BaseSettings):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
+    timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @property
     def lake_root(self) -> str:

@@ -102,3 +102,90 @@ def write_options(contract: TableContract, *, glue_sync: bool = False, paralleli
             }
         )
     return opts
+
+# -- change history and daily snapshots (spark_jobs/history.py, spark_jobs/snapshot.py) ---------------
+INSERT_DROP_DUPLICATES = "hoodie.datasource.write.insert.drop.duplicates"
+INSERT_DUP_POLICY = "hoodie.datasource.insert.dup.policy"
+COMBINE_BEFORE_INSERT = "hoodie.combine.before.insert"
+BLOOM_INDEX_UPDATE_PARTITION_PATH = "hoodie.bloom.index.update.partition.path"
+SIMPLE_INDEX_UPDATE_PARTITION_PATH = "hoodie.simple.index.update.partition.path"
+GLOBAL_BLOOM_INDEX = "GLOBAL_BLOOM"
+# Query a COW table through Hive/Glue: the input format Athena's Hudi reader recognises.
+HIVE_QUERY_AS_RO_TABLE = "hoodie.query.as.ro.table"
+# Hudi 1.1.1's drop-duplicates path tags records with a read client whose config lacks the writer
+# schema (NullPointerException in tagGlobalLocationBackToRecords); passing it explicitly fixes that.
+AVRO_SCHEMA = "hoodie.avro.schema"
+
+HISTORY_PARTITION_COLUMN = "_cdc_ingest_date"
+SNAPSHOT_PARTITION_COLUMN = "snapshot_date"
+
+
+def history_write_options(contract: TableContract, *, parallelism: int = 2) -> dict[str, str]:
+    """Append-only change history: key = table key + source position, partitioned by ingest date.
+
+    A replay re-ingests a change on a later date, so the partition is not a function of the change:
+    the global index finds the copy in its first partition and ``insert`` with drop-duplicates
+    keeps that first copy (a change lands once, with its first ingestion time).
+    """
+    opts = {
+        TABLE_NAME: contract.history_table,
+        DATABASE_NAME: contract.target_database,
+        TABLE_TYPE: "COPY_ON_WRITE",
+        OPERATION: "insert",
+        RECORD_KEY: ",".join((*contract.key, META_POS)),
+        PRECOMBINE_FIELD: META_POS,
+        PARTITION_PATH: HISTORY_PARTITION_COLUMN,
+        KEYGEN_CLASS: COMPLEX_KEYGEN,
+        HIVE_STYLE_PARTITIONING: "true",
+        INDEX_TYPE: GLOBAL_BLOOM_INDEX,
+        BLOOM_INDEX_UPDATE_PARTITION_PATH: "false",
+        INSERT_DROP_DUPLICATES: "true",
+        INSERT_DUP_POLICY: "drop",
+        COMBINE_BEFORE_INSERT: "true",
+        WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
+        AUTO_UPGRADE: "false",
+        INSERT_PARALLELISM: str(parallelism),
+        UPSERT_PARALLELISM: str(parallelism),
+        BULKINSERT_PARALLELISM: str(parallelism),
+        CLEANER_COMMITS_RETAINED: str(DEFAULT_COMMITS_RETAINED),
+        KEEP_MIN_COMMITS: str(DEFAULT_COMMITS_RETAINED + 10),
+        KEEP_MAX_COMMITS: str(DEFAULT_COMMITS_RETAINED + 20),
+        COMMIT_META_PREFIX: "_cdclake_",
+    }
+    return opts
+
+
+def snapshot_write_options(contract: TableContract, *, operation: str = "insert_overwrite", parallelism: int = 2) -> dict[str, str]:
+    """Daily snapshot: one partition per day; ``insert_overwrite`` replaces a day whole, so a rebuild is idempotent."""
+    return {
+        TABLE_NAME: contract.snapshot_table,
+        DATABASE_NAME: contract.target_database,
+        TABLE_TYPE: "COPY_ON_WRITE",
+        OPERATION: operation,
+        RECORD_KEY: ",".join(contract.key),
+        PRECOMBINE_FIELD: META_POS,
+        PARTITION_PATH: SNAPSHOT_PARTITION_COLUMN,
+        KEYGEN_CLASS: COMPLEX_KEYGEN,
+        HIVE_STYLE_PARTITIONING: "true",
+        INDEX_TYPE: "SIMPLE",
+        COMBINE_BEFORE_INSERT: "true",
+        WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
+        AUTO_UPGRADE: "false",
+        INSERT_PARALLELISM: str(parallelism),
+        UPSERT_PARALLELISM: str(parallelism),
+        BULKINSERT_PARALLELISM: str(parallelism),
+        DELETE_PARALLELISM: str(parallelism),
+        CLEANER_COMMITS_RETAINED: str(DEFAULT_COMMITS_RETAINED),
+        KEEP_MIN_COMMITS: str(DEFAULT_COMMITS_RETAINED + 10),
+        KEEP_MAX_COMMITS: str(DEFAULT_COMMITS_RETAINED + 20),
+        COMMIT_META_PREFIX: "_cdclake_",
+    }
+
+PARTITIONS_TO_DELETE = "hoodie.datasource.write.partitions.to.delete"
+
+
+def snapshot_delete_partitions_options(contract: TableContract, partitions: list[str]) -> dict[str, str]:
+    """Drop whole snapshot days (retention, or a rebuilt day that is now empty)."""
+    opts = snapshot_write_options(contract, operation="delete_partition")
+    opts[PARTITIONS_TO_DELETE] = ",".join(f"{SNAPSHOT_PARTITION_COLUMN}={p}" for p in partitions)
+    return opts

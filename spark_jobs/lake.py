@@ -61,3 +61,77 @@ def format_rows(df: DataFrame, limit: int = 50) -> str:
     out.append(line)
     out.append(f"{min(len(rows), limit)} row(s)" + (f" (first {limit} shown)" if len(rows) > limit else ""))
     return "\n".join(out)
+
+
+# -- time travel: current, history and snapshot tables under their Glue names -------------------------
+def _registered_location(spark: SparkSession, db: str, name: str) -> str | None:
+    if not spark.catalog.tableExists(name, db):
+        return None
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED `{db}`.`{name}`").where("col_name = 'Location'").collect()
+    return rows[0]["data_type"] if rows else None
+
+
+def _same_location(a: str | None, b: str) -> bool:
+    return a is not None and a.rstrip("/").replace("file:///", "file:/") == b.rstrip("/").replace("file:///", "file:/")
+
+
+def register_table(spark: SparkSession, db: str, name: str, path: str) -> None:
+    """``db.name`` -> the Hudi table at ``path``; an entry pointing at another lake is re-pointed (the data stays)."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+    current = _registered_location(spark, db, name)
+    if _same_location(current, path):
+        return
+    if current is not None:
+        # Tables created with LOCATION are external: dropping the entry never deletes the files.
+        spark.sql(f"DROP TABLE IF EXISTS `{db}`.`{name}`")
+    spark.sql(f"CREATE TABLE `{db}`.`{name}` USING hudi LOCATION '{path}'")
+
+
+def lake_tables(contract: TableContract, lake_root: str) -> list[tuple[str, str]]:
+    """(table name, path) of the current-state, history and snapshot tables of one contract."""
+    return [
+        (contract.target_table, contract.table_path(lake_root)),
+        (contract.history_table, contract.history_path(lake_root)),
+        (contract.snapshot_table, contract.snapshot_path(lake_root)),
+    ]
+
+
+def register_time_travel_tables(spark: SparkSession, settings: Settings, contracts: list[TableContract]) -> list[str]:
+    """Register every existing current/history/snapshot table as ``<glue database>.<name>`` (the names Athena
+    sees) and as ``<target database>.<name>``, so the same SQL runs locally and on Athena."""
+    names = []
+    for c in contracts:
+        for name, path in lake_tables(c, settings.lake_root):
+            if not table_exists(spark, path):
+                continue
+            for db in dict.fromkeys((c.glue_database, c.target_database)):
+                register_table(spark, db, name, path)
+                names.append(f"{db}.{name}")
+    return names
+
+
+def partition_values(spark: SparkSession, path: str, column: str) -> list[str]:
+    """The partition values a Hudi table holds now (after replaced and deleted partitions), sorted."""
+    if not table_exists(spark, path):
+        return []
+    rows = spark.read.format("hudi").load(path).select(column).distinct().collect()
+    return sorted(str(r[0]) for r in rows if r[0] is not None)
+
+
+def catalog_state(spark: SparkSession, settings: Settings, contracts: list[TableContract]) -> tuple[set[str], dict[str, list[tuple[str, ...]]]]:
+    """The Glue names of the lake tables that exist, and the partition values each partitioned one holds."""
+    from lakehouse_schemas import hudi_options as H
+
+    existing: set[str] = set()
+    partitions: dict[str, list[tuple[str, ...]]] = {}
+    for c in contracts:
+        cols = {c.target_table: list(c.partition_by), c.history_table: [H.HISTORY_PARTITION_COLUMN], c.snapshot_table: [H.SNAPSHOT_PARTITION_COLUMN]}
+        for name, path in lake_tables(c, settings.lake_root):
+            if not table_exists(spark, path):
+                continue
+            key = f"{c.glue_database}.{name}"
+            existing.add(key)
+            if cols[name]:
+                rows = spark.read.format("hudi").load(path).select(*cols[name]).distinct().collect()
+                partitions[key] = sorted(tuple("" if v is None else str(v) for v in r) for r in rows)
+    return existing, partitions

@@ -1,0 +1,1 @@
+"""As-of query rewrite (sqlglot) and the Athena runner."""
