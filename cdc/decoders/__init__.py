@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cdc.decoders.debezium import RawMessage, decode_debezium
+from cdc.decoders.dms import decode_dms, decode_dms_events
 from cdc.errors import ConfigError
 from cdc.events import ChangeEvent, KafkaOrigin
 from lakehouse_schemas.contract import TableContract
@@ -25,7 +26,22 @@ class Decoder(Protocol):
     ) -> ChangeEvent | None: ...
 
 
-DECODERS: dict[str, Decoder] = {"debezium": decode_debezium}
+DECODERS: dict[str, Decoder] = {"debezium": decode_debezium, "dms": decode_dms}
+
+
+def decode_all(
+    name: str,
+    value: RawMessage,
+    *,
+    key: RawMessage = None,
+    contract: TableContract | None = None,
+    origin: KafkaOrigin | None = None,
+) -> list[ChangeEvent]:
+    """Every lake change one message stands for (a DMS primary-key change is two: delete old key, create new)."""
+    if name == "dms":
+        return decode_dms_events(value, key=key, contract=contract, origin=origin)
+    event = get_decoder(name)(value, key=key, contract=contract, origin=origin)
+    return [] if event is None else [event]
 
 
 def get_decoder(name: str) -> Decoder:
@@ -39,4 +55,4 @@ def get_decoder(name: str) -> Decoder:
         ) from None
 
 
-__all__ = ["DECODERS", "Decoder", "decode_debezium", "get_decoder"]
+__all__ = ["DECODERS", "Decoder", "decode_all", "decode_debezium", "decode_dms", "decode_dms_events", "get_decoder"]
