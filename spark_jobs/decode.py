@@ -16,17 +16,47 @@ from cdc import events as ev
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
 from lakehouse_schemas.types import (
+    CONNECTOR_MODES,
+    SPARK_MAX_DECIMAL_PRECISION,
     WIRE_BASE64,
+    WIRE_BITS,
+    WIRE_DECIMAL_BASE64,
+    WIRE_DECIMAL_DOUBLE,
+    WIRE_DECIMAL_NUMBER,
     WIRE_DECIMAL_STRING,
     WIRE_EPOCH_DAYS,
     WIRE_EPOCH_MICROS,
     WIRE_EPOCH_MILLIS,
+    WIRE_GEOMETRY,
+    WIRE_MILLIS_TIME,
+    WIRE_UNSIGNED_LONG,
     WIRE_ZONED_STRING,
+    YEAR_ZERO_ON_WIRE,
+    ZERO_TIMESTAMP_EPOCH,
+    DebeziumModes,
+    wire_encoding,
 )
-from spark_jobs.schema import debezium_envelope, lake_spark_type
+from spark_jobs.schema import debezium_document, lake_spark_type
 
 ERROR_COLUMN = "_cdc_error"
 SNAPSHOT_FALSE = ("false",)
+TRUNCATE = ev.Op.TRUNCATE.value
+# A plain decimal literal as Debezium writes it (BigDecimal.toPlainString): no exponent.
+PLAIN_DECIMAL_RE = r"^-?[0-9]+(\.[0-9]+)?$"
+TWO_POW_64 = 18446744073709551616
+# Value ranges of the MySQL integer types (a value outside its column's range does not fit the contract).
+INT_RANGES = {
+    ("tinyint", False): (-(2**7), 2**7 - 1),
+    ("tinyint", True): (0, 2**8 - 1),
+    ("boolean", False): (-(2**7), 2**7 - 1),
+    ("smallint", False): (-(2**15), 2**15 - 1),
+    ("smallint", True): (0, 2**16 - 1),
+    ("mediumint", False): (-(2**23), 2**23 - 1),
+    ("mediumint", True): (0, 2**24 - 1),
+    ("int", False): (-(2**31), 2**31 - 1),
+    ("int", True): (0, 2**32 - 1),
+    ("year", False): (0, 2155),
+}
 
 
 def position_sort_key(file: SparkColumn, pos: SparkColumn, snapshot: SparkColumn, row: SparkColumn) -> SparkColumn:
@@ -37,23 +67,74 @@ def position_sort_key(file: SparkColumn, pos: SparkColumn, snapshot: SparkColumn
     return F.format_string(fmt, file_index, F.coalesce(pos, F.lit(0)), phase, F.coalesce(row, F.lit(0)))
 
 
-def to_lake_value(raw: SparkColumn, c: Column) -> SparkColumn:
+def _binary(raw: SparkColumn, modes: DebeziumModes) -> SparkColumn:
+    """Bytes from their binary.handling.mode text form."""
+    if modes.binary_handling == "hex":
+        return F.unhex(raw)
+    if modes.binary_handling == "base64-url-safe":
+        return F.unbase64(F.translate(raw, "-_", "+/"))
+    return F.unbase64(raw)
+
+
+def _reverse_bytes(b: SparkColumn) -> SparkColumn:
+    # Debezium's Bits are little-endian; MySQL (and SELECT) give BIT(n) big-endian: reverse the byte order.
+    pairs = F.split(F.regexp_replace(F.hex(b), "(..)", "$1,"), ",")
+    return F.unhex(F.array_join(F.reverse(pairs), ""))
+
+
+def _twos_complement_decimal(b: SparkColumn, precision: int, scale: int) -> SparkColumn:
+    """Connect Decimal bytes (big-endian two's complement unscaled value) -> decimal(p,s), natively."""
+    octets = F.transform(F.split(F.regexp_replace(F.hex(b), "(..)", "$1,"), ","), lambda h: F.conv(h, 16, 10).cast("int"))
+    octets = F.filter(octets, lambda o: o.isNotNull())
+    wide = "decimal(38,0)"
+    unsigned = F.aggregate(octets, F.lit(0).cast(wide), lambda acc, o: (acc * 256 + o).cast(wide))
+    negative = F.element_at(octets, 1) >= 128
+    signed = F.when(negative, unsigned - F.pow(F.lit(256), F.size(octets)).cast(wide)).otherwise(unsigned)
+    return (signed.cast(wide) / F.pow(F.lit(10), F.lit(scale)).cast(wide)).cast(f"decimal({precision},{scale})")
+
+
+def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_MODES) -> SparkColumn:
+    """One wire value (read with spark_jobs.schema.wire_spark_type) -> the column's lake type."""
     t = c.lake_type
     target = lake_spark_type(t)
-    if t.wire == WIRE_DECIMAL_STRING:
+    wire = wire_encoding(c.mysql_type, modes)
+    if wire == WIRE_DECIMAL_STRING:
+        if t.kind == "string":  # DECIMAL wider than 38 digits: the exact text, if it is a plain number
+            return F.when(raw.rlike(PLAIN_DECIMAL_RE), raw)
         return raw.cast(target)
-    if t.wire == WIRE_EPOCH_MILLIS:
+    if wire == WIRE_DECIMAL_NUMBER:
+        return raw.cast(target) if t.kind == "decimal" else F.lit(None).cast("string")  # >38 digits: see _fit_errors
+    if wire == WIRE_DECIMAL_BASE64:
+        if t.kind != "decimal" or (t.precision or 0) > SPARK_MAX_DECIMAL_PRECISION:
+            return F.lit(None).cast(target)
+        return _twos_complement_decimal(_binary(raw, modes), t.precision or 10, t.scale or 0)
+    if wire == WIRE_DECIMAL_DOUBLE:
+        return raw.cast(target)  # decimal.handling.mode=double is lossy before it reaches us
+    if wire == WIRE_UNSIGNED_LONG:
+        # bigint.unsigned.handling.mode=long sends 2^63..2^64-1 as their two's complement: undo it.
+        wide = raw.cast(target)
+        return F.when(raw < 0, (wide + F.lit(str(TWO_POW_64)).cast("decimal(20,0)")).cast(target)).otherwise(wide)
+    if wire == WIRE_EPOCH_MILLIS:
+        # DATETIME is a wall clock that Debezium encodes as if it were UTC; the session time zone is UTC.
         return F.timestamp_millis(raw).cast("timestamp_ntz")
-    if t.wire == WIRE_EPOCH_MICROS:
+    if wire == WIRE_EPOCH_MICROS:
         return F.timestamp_micros(raw).cast("timestamp_ntz")
-    if t.wire == WIRE_ZONED_STRING:
-        return F.to_timestamp(raw)
-    if t.wire == WIRE_EPOCH_DAYS:
+    if wire == WIRE_ZONED_STRING:
+        ts = F.to_timestamp(raw)
+        return F.when(raw != F.lit(ZERO_TIMESTAMP_EPOCH), ts)  # the zero TIMESTAMP -> NULL (docs/types.md)
+    if wire == WIRE_EPOCH_DAYS:
         return F.date_add(F.lit("1970-01-01").cast("date"), raw)
-    if t.wire == WIRE_BASE64:
-        return F.unbase64(raw)
-    if t.wire == "geometry":
-        return F.unbase64(raw.getField("wkb"))
+    if wire == WIRE_MILLIS_TIME:
+        return raw * F.lit(1000)
+    if wire == WIRE_BASE64:
+        return _binary(raw, modes)
+    if wire == WIRE_BITS:
+        return _reverse_bytes(_binary(raw, modes))
+    if wire == WIRE_GEOMETRY:
+        return _binary(raw.getField("wkb"), modes)
+    if c.mysql_type.base == "year":
+        # YEAR 0000 leaves the binlog reader as 1900 (1900 + the stored 0); 1900 is no valid YEAR.
+        return F.when(raw == F.lit(YEAR_ZERO_ON_WIRE), F.lit(0)).otherwise(raw).cast(target)
     return raw.cast(target)
 
 
@@ -66,14 +147,39 @@ def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
     return decode_debezium(records, contract)
 
 
-def decode_debezium(records: DataFrame, contract: TableContract) -> DataFrame:
-    env = F.from_json(F.col("value").cast("string"), debezium_envelope(contract)).alias("e")
-    df = records.select("topic", "partition", "offset", "key", "value", env)
+def decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES) -> DataFrame:
+    """Debezium JSON (JsonConverter, schemas on or off) -> lake columns + meta + ``_cdc_error``.
+
+    Records that are not row changes (tombstones, transaction BEGIN/END, heartbeats, schema
+    changes) are dropped here; a truncate (op ``t``) passes with null columns (stream applies it).
+    """
+    value = F.col("value").cast("string")
+    typed = F.from_json(value, debezium_document(contract, modes))
+    # The same document with every row column as raw JSON text: tells "absent/null" from "did not parse".
+    text = F.from_json(value, debezium_document(contract, modes, text=True))
+    schemas_on = typed.getField("payload").isNotNull()
+    df = records.where(F.col("value").isNotNull()).select(
+        "topic",
+        "partition",
+        "offset",
+        "key",
+        "value",
+        F.when(schemas_on, typed.getField("payload")).otherwise(typed.dropFields("schema", "payload")).alias("e"),
+        F.when(schemas_on, text.getField("payload")).otherwise(text.dropFields("schema", "payload")).alias("t"),
+    )
     op = F.col("e.op")
+    not_a_change = op.isNull() & (
+        F.coalesce(F.col("e.status").isin("BEGIN", "END"), F.lit(False))
+        | F.col("e.ddl").isNotNull()
+        | (F.col("e.ts_ms").isNotNull() & F.col("e.source").isNull() & F.col("e.after").isNull())  # a heartbeat
+    )
+    df = df.where(~F.coalesce(not_a_change, F.lit(False)))
     is_delete = op == F.lit(ev.Op.DELETE.value)
+    is_truncate = op == F.lit(TRUNCATE)
     image = F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after"))
+    image_text = F.when(is_delete, F.col("t.before")).otherwise(F.col("t.after"))
     snapshot = F.coalesce(~F.col("e.source.snapshot").isin(*SNAPSHOT_FALSE), F.lit(False))
-    cols = [to_lake_value(image.getField(c.name), c).alias(c.name) for c in contract.columns]
+    cols = [to_lake_value(image.getField(c.name), c, modes).alias(c.name) for c in contract.columns]
     meta = {
         ev.META_OP: op,
         ev.META_POS: position_sort_key(F.col("e.source.file"), F.col("e.source.pos"), snapshot, F.col("e.source.row")),
@@ -90,11 +196,11 @@ def decode_debezium(records: DataFrame, contract: TableContract) -> DataFrame:
     error = (
         F.when(F.col("e").isNull() | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
         .when(~op.isin(*(o.value for o in ev.Op)), F.concat(F.lit("unknown op "), op))
-        .when(op == F.lit(ev.Op.TRUNCATE.value), F.lit("truncate is not applied to the current-state table"))
+        .when(is_truncate, F.lit(None).cast("string"))
         .when(image.isNull(), F.lit("change event without a row image"))
         .when(key_missing, F.lit(f"record key {list(contract.key)} is null"))
     )
-    error = _value_fit_errors(error, image, contract)
+    error = _value_fit_errors(error, image, image_text, contract, modes)
     return df.select(
         *cols,
         *(v.alias(k) for k, v in meta.items()),
@@ -105,11 +211,41 @@ def decode_debezium(records: DataFrame, contract: TableContract) -> DataFrame:
     )
 
 
-def _value_fit_errors(error: SparkColumn, image: SparkColumn, contract: TableContract) -> SparkColumn:
-    """A wire value that is present but does not convert (e.g. a decimal too wide) is an error, not a NULL."""
+def _value_fit_errors(
+    error: SparkColumn, image: SparkColumn, image_text: SparkColumn, contract: TableContract, modes: DebeziumModes
+) -> SparkColumn:
+    """A value that is present but does not fit the contract is an error naming the column, never a NULL.
+
+    Checked per column: a JSON value of the wrong type (from_json would give NULL), a value the
+    conversion cannot represent (a decimal too wide, a bad timestamp), digits a decimal's scale
+    would round away, and integers outside the MySQL type's range.
+    """
     for c in contract.columns:
-        raw = image.getField(c.name)
-        if c.lake_type.wire in (WIRE_DECIMAL_STRING, WIRE_ZONED_STRING):
-            converted = to_lake_value(raw, c)
-            error = error.when(raw.isNotNull() & converted.isNull(), F.lit(f"value of {c.name} does not fit {c.type}"))
+        raw, txt = image.getField(c.name), image_text.getField(c.name)
+        t = c.lake_type
+        mt = c.mysql_type
+        wire = wire_encoding(mt, modes)
+        converted = to_lake_value(raw, c, modes)
+        where = f"value of {c.name} does not fit {c.type}"
+        error = error.when(
+            txt.isNotNull() & raw.isNull(), F.concat(F.lit(f"{where}: "), F.substring(txt, 1, 80), F.lit(f" is not {wire}"))
+        )
+        if wire in (WIRE_DECIMAL_NUMBER, WIRE_DECIMAL_BASE64) and t.kind != "decimal":
+            error = error.when(
+                raw.isNotNull(),
+                F.lit(f"{where}: a DECIMAL wider than 38 digits cannot be read exactly from a JSON number or bytes; "
+                      "set decimal.handling.mode=string"),
+            )
+        if wire in (WIRE_DECIMAL_STRING, WIRE_DECIMAL_NUMBER) and t.kind == "decimal":
+            # Debezium writes exactly `scale` fraction digits; more would be rounded away by the cast.
+            frac = F.regexp_extract(txt, r"^\s*\"?-?[0-9]*\.([0-9]*)\"?\s*$", 1)
+            lost = F.substring(frac, (t.scale or 0) + 1, 1000).rlike("[1-9]")
+            error = error.when(raw.isNotNull() & lost, F.concat(F.lit(f"{where}: "), txt, F.lit(" has more fraction digits than the scale")))
+        if (mt.base, mt.unsigned) in INT_RANGES and wire == "number":
+            lo, hi = INT_RANGES[(mt.base, mt.unsigned)]
+            error = error.when(raw.isNotNull() & ((raw < lo) | (raw > hi)), F.concat(F.lit(f"{where}: "), raw.cast("string"), F.lit(" is out of range")))
+        if wire == WIRE_ZONED_STRING:
+            error = error.when(raw.isNotNull() & (raw != F.lit(ZERO_TIMESTAMP_EPOCH)) & converted.isNull(), F.concat(F.lit(f"{where}: "), raw))
+        else:
+            error = error.when(raw.isNotNull() & converted.isNull(), F.concat(F.lit(f"{where}: "), F.substring(txt, 1, 80)))
     return error

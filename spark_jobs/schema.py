@@ -7,23 +7,25 @@ from pyspark.sql import types as T
 from cdc.events import META_COLUMNS
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
-    WIRE_BASE64,
+    CONNECTOR_MODES,
+    WIRE_BITS,
     WIRE_BOOLEAN,
-    WIRE_DECIMAL_STRING,
+    WIRE_DECIMAL_DOUBLE,
+    WIRE_DECIMAL_NUMBER,
     WIRE_EPOCH_DAYS,
-    WIRE_EPOCH_MICROS,
-    WIRE_EPOCH_MILLIS,
-    WIRE_MICROS,
+    WIRE_GEOMETRY,
     WIRE_NUMBER,
-    WIRE_STRING,
-    WIRE_ZONED_STRING,
+    WIRE_UNSIGNED_LONG,
+    DebeziumModes,
     LakeType,
+    wire_encoding,
 )
 
 LOGICAL = {
     "string": T.StringType(),
     "int": T.IntegerType(),
     "long": T.LongType(),
+    "float": T.FloatType(),
     "double": T.DoubleType(),
     "boolean": T.BooleanType(),
     "binary": T.BinaryType(),
@@ -32,6 +34,8 @@ LOGICAL = {
     "timestamp_ntz": T.TimestampNTZType(),
 }
 
+GEOMETRY_STRUCT = T.StructType([T.StructField("wkb", T.StringType()), T.StructField("srid", T.IntegerType())])
+
 
 def lake_spark_type(t: LakeType) -> T.DataType:
     if t.kind == "decimal":
@@ -39,30 +43,46 @@ def lake_spark_type(t: LakeType) -> T.DataType:
     return LOGICAL[t.kind]
 
 
-def wire_spark_type(c: Column) -> T.DataType:
-    """How the JSON value arrives under the connector settings in cdc.capture.debezium."""
+def wire_spark_type(c: Column, modes: DebeziumModes = CONNECTOR_MODES) -> T.DataType:
+    """How from_json should read the column's JSON value under the connector modes.
+
+    Whatever is not read as its exact JSON type is read as text; decode checks every value
+    against a second, all-text parse, so a value of the wrong JSON type is an error, not a NULL.
+    """
     t = c.lake_type
-    if t.wire == WIRE_NUMBER:
-        return T.DoubleType() if t.kind == "double" else T.LongType()
-    if t.wire in (WIRE_STRING, WIRE_DECIMAL_STRING, WIRE_ZONED_STRING, WIRE_BASE64):
-        return T.StringType()
-    if t.wire in (WIRE_EPOCH_MILLIS, WIRE_EPOCH_MICROS, WIRE_MICROS):
+    wire = wire_encoding(c.mysql_type, modes)
+    if wire == WIRE_NUMBER:
+        return {"double": T.DoubleType(), "float": T.FloatType()}.get(t.kind, T.LongType())
+    if wire == WIRE_DECIMAL_NUMBER and t.kind == "decimal":
+        # A JSON number read as text goes through a double in Spark (1E35): read it as the decimal itself.
+        return T.DecimalType(t.precision, t.scale)
+    if wire == WIRE_DECIMAL_DOUBLE:
+        return T.DoubleType()
+    if wire == WIRE_UNSIGNED_LONG:
         return T.LongType()
-    if t.wire == WIRE_EPOCH_DAYS:
+    if wire == WIRE_EPOCH_DAYS:
         return T.IntegerType()
-    if t.wire == WIRE_BOOLEAN:
+    if wire == WIRE_BOOLEAN:
         return T.BooleanType()
-    if t.wire == "geometry":
-        return T.StructType([T.StructField("wkb", T.StringType()), T.StructField("srid", T.IntegerType())])
-    raise ValueError(f"no wire type for {c.name}: {t}")
+    if wire == WIRE_GEOMETRY:
+        return GEOMETRY_STRUCT
+    if wire in ("epoch_millis", "epoch_micros", "micros", "millis_time"):
+        return T.LongType()
+    if wire == WIRE_BITS:
+        return T.StringType()
+    return T.StringType()
 
 
-def row_wire_struct(contract: TableContract) -> T.StructType:
-    return T.StructType([T.StructField(c.name, wire_spark_type(c), True) for c in contract.columns])
+def row_wire_struct(contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES, *, text: bool = False) -> T.StructType:
+    """The row image as it is on the wire; ``text=True``: every column as its raw JSON text."""
+    return T.StructType(
+        [T.StructField(c.name, T.StringType() if text else wire_spark_type(c, modes), True) for c in contract.columns]
+    )
 
 
-def debezium_envelope(contract: TableContract) -> T.StructType:
-    row = row_wire_struct(contract)
+def debezium_envelope(contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES, *, text: bool = False) -> T.StructType:
+    """The change-event envelope; with JsonConverter schemas on, the same envelope sits under ``payload``."""
+    row = row_wire_struct(contract, modes, text=text)
     source = T.StructType(
         [
             T.StructField("file", T.StringType()),
@@ -90,7 +110,18 @@ def debezium_envelope(contract: TableContract) -> T.StructType:
             T.StructField("op", T.StringType()),
             T.StructField("ts_ms", T.LongType()),
             T.StructField("transaction", txn),
+            # Not row changes: transaction BEGIN/END ("status"), schema changes ("ddl").
+            T.StructField("status", T.StringType()),
+            T.StructField("ddl", T.StringType()),
         ]
+    )
+
+
+def debezium_document(contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES, *, text: bool = False) -> T.StructType:
+    """A Kafka value: the envelope itself (schemas off) or {"schema": ..., "payload": envelope} (schemas on)."""
+    env = debezium_envelope(contract, modes, text=text)
+    return T.StructType(
+        list(env.fields) + [T.StructField("schema", T.StringType()), T.StructField("payload", env)]
     )
 
 

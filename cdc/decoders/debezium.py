@@ -36,6 +36,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+import struct
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -45,16 +47,29 @@ from cdc.errors import DecodeError
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
+    CONNECTOR_MODES,
+    SPARK_MAX_DECIMAL_PRECISION,
     WIRE_BASE64,
+    WIRE_BITS,
     WIRE_BOOLEAN,
+    WIRE_DECIMAL_BASE64,
+    WIRE_DECIMAL_DOUBLE,
+    WIRE_DECIMAL_NUMBER,
     WIRE_DECIMAL_STRING,
     WIRE_EPOCH_DAYS,
     WIRE_EPOCH_MICROS,
     WIRE_EPOCH_MILLIS,
+    WIRE_GEOMETRY,
     WIRE_MICROS,
+    WIRE_MILLIS_TIME,
     WIRE_NUMBER,
     WIRE_STRING,
+    WIRE_UNSIGNED_LONG,
     WIRE_ZONED_STRING,
+    YEAR_ZERO_ON_WIRE,
+    ZERO_TIMESTAMP_EPOCH,
+    DebeziumModes,
+    wire_encoding,
 )
 
 RawMessage = bytes | bytearray | str | Mapping[str, Any] | None
@@ -68,6 +83,7 @@ SCHEMA_CHANGE_FIELDS = ("ddl", "historyRecord", "tableChanges")
 SNAPSHOT_FALSE: tuple[Any, ...] = (None, "false", False)
 
 _EPOCH = datetime(1970, 1, 1)
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DATE = date(1970, 1, 1)
 # Large enough that quantize never loses digits before the precision check; a value that
@@ -181,12 +197,13 @@ def _from_connect(value: Any, schema: Mapping[str, Any] | None) -> Any:
     if name == DBZ_ZONED_TIMESTAMP:
         return _parse_zoned(value)
     # TIME is an int of microseconds in the lake (lake type "long", wire "micros").
+    # A timedelta, so the contract conversion knows the unit is already resolved.
     if name == DBZ_MICRO_TIME:
-        return int(value)
+        return timedelta(microseconds=int(value))
     if name in (DBZ_TIME, CONNECT_TIME):
-        return int(value) * 1000
+        return timedelta(milliseconds=int(value))
     if name == DBZ_NANO_TIME:
-        return int(value) // 1000
+        return timedelta(microseconds=int(value) // 1000)
     if typ == "bytes" and isinstance(value, str):
         return _b64(value)
     if typ == "struct" and isinstance(value, Mapping):
@@ -222,7 +239,7 @@ def _json_text(value: Any) -> str:
 
 
 def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
-    """Spark's ``cast(string as decimal(p,s))``: HALF_UP to ``scale``; too many integer digits -> ValueError."""
+    """``value`` as decimal(p,s): padded to ``scale``; digits beyond the scale or the precision -> ValueError."""
     if isinstance(value, bool):
         raise ValueError("a boolean is not a decimal")
     if isinstance(value, Decimal):
@@ -244,7 +261,9 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
         q = d.quantize(Decimal(1).scaleb(-scale), context=_DECIMAL_CTX)
     except InvalidOperation:
         raise ValueError(f"{value!r} is out of range") from None
-    if abs(q) >= Decimal(1).scaleb(precision - scale):
+    if q != d:
+        raise ValueError(f"{value!r} has more fraction digits than the scale {scale} (the lake never rounds)")
+    if q.copy_abs() >= Decimal(1).scaleb(precision - scale):  # copy_abs: no 28-digit context rounding
         raise ValueError(f"{value!r} has more than {precision - scale} integer digits")
     return q
 
@@ -257,23 +276,66 @@ def _int(value: Any) -> int:
     return int(value)
 
 
-def to_lake_value(value: Any, column: Column) -> Any:
+_INT_RANGES = {
+    ("tinyint", False): (-(2**7), 2**7 - 1),
+    ("tinyint", True): (0, 2**8 - 1),
+    ("boolean", False): (-(2**7), 2**7 - 1),
+    ("smallint", False): (-(2**15), 2**15 - 1),
+    ("smallint", True): (0, 2**16 - 1),
+    ("mediumint", False): (-(2**23), 2**23 - 1),
+    ("mediumint", True): (0, 2**24 - 1),
+    ("int", False): (-(2**31), 2**31 - 1),
+    ("int", True): (0, 2**32 - 1),
+    ("year", False): (0, 2155),
+    ("bigint", False): (-(2**63), 2**63 - 1),
+}
+
+
+def _bytes(value: Any, modes: DebeziumModes) -> bytes:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not {modes.binary_handling} text")
+    if modes.binary_handling == "hex":
+        return bytes.fromhex(value)
+    if modes.binary_handling == "base64-url-safe":
+        return _b64(value.replace("-", "+").replace("_", "/"))
+    return _b64(value)
+
+
+def to_lake_value(value: Any, column: Column, modes: DebeziumModes = CONNECTOR_MODES) -> Any:
     """One wire value -> the Python value of the column's lake type (``spark_jobs.decode.to_lake_value``).
 
-    Accepts the wire encoding of our connector settings and also values already decoded
-    from a schemas-enabled envelope (Decimal, datetime, date, bytes). Raises ValueError
-    when the value does not fit; the caller turns it into a DecodeError naming the column.
+    Accepts the wire encoding of ``modes`` and also values already decoded from a
+    schemas-enabled envelope (Decimal, datetime, date, bytes). Raises ValueError when the
+    value does not fit; the caller turns it into a DecodeError naming the column.
     """
     if value is None:
         return None
     t = column.lake_type
-    wire = t.wire
-    if wire == WIRE_DECIMAL_STRING:
+    mt = column.mysql_type
+    wire = wire_encoding(mt, modes)
+    if wire in (WIRE_DECIMAL_STRING, WIRE_DECIMAL_NUMBER, WIRE_DECIMAL_BASE64, WIRE_DECIMAL_DOUBLE, WIRE_UNSIGNED_LONG):
+        if wire == WIRE_DECIMAL_BASE64 and not isinstance(value, Decimal | int):
+            if t.kind != "decimal" or (t.precision or 0) > SPARK_MAX_DECIMAL_PRECISION:
+                raise ValueError("a DECIMAL wider than 38 digits cannot be read exactly from bytes; set decimal.handling.mode=string")
+            value = Decimal(int.from_bytes(_bytes(value, modes), "big", signed=True)).scaleb(-(t.scale or 0))
+        if wire == WIRE_DECIMAL_NUMBER and t.kind != "decimal" and not isinstance(value, str):
+            # Spark reads a JSON number wider than a double's precision through a double: refuse, as it does.
+            raise ValueError("a DECIMAL wider than 38 digits cannot be read exactly from a JSON number; set decimal.handling.mode=string")
+        if wire == WIRE_UNSIGNED_LONG:
+            n = _int(value)
+            value = n + 2**64 if n < 0 else n
+        if wire == WIRE_DECIMAL_DOUBLE and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            value = Decimal(repr(float(value)))  # the double Debezium sent (lossy by that mode's design)
         if t.kind == "decimal":
             assert t.precision is not None and t.scale is not None
             return _fit_decimal(value, t.precision, t.scale)
         # DECIMAL wider than Spark's 38 digits: the lake keeps the exact digits as text.
-        return _json_text(value)
+        text = _json_text(value)
+        if not _PLAIN_DECIMAL.match(text):
+            raise ValueError(f"{text[:80]!r} is not a plain decimal number")
+        return text
     if wire in (WIRE_EPOCH_MILLIS, WIRE_EPOCH_MICROS):
         if isinstance(value, datetime):
             return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
@@ -283,38 +345,54 @@ def to_lake_value(value: Any, column: Column) -> Any:
     if wire == WIRE_ZONED_STRING:
         if not isinstance(value, str | datetime):
             raise ValueError(f"{value!r} is not an ISO-8601 timestamp")
+        if value == ZERO_TIMESTAMP_EPOCH:
+            return None  # the zero TIMESTAMP (docs/types.md)
         return _parse_zoned(value)
     if wire == WIRE_EPOCH_DAYS:
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
         return _EPOCH_DATE + timedelta(days=_int(value))
     if wire == WIRE_BASE64:
-        if isinstance(value, bytes | bytearray):
-            return bytes(value)
-        if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not base64 text")
-        return _b64(value)
-    if wire == "geometry":
+        return _bytes(value, modes)
+    if wire == WIRE_BITS:
+        return _bytes(value, modes)[::-1]  # Debezium's Bits are little-endian; MySQL's BIT bytes big-endian
+    if wire == WIRE_GEOMETRY:
         wkb = value.get("wkb") if isinstance(value, Mapping) else None
-        return None if wkb is None else (bytes(wkb) if isinstance(wkb, bytes | bytearray) else _b64(wkb))
+        if wkb is None:
+            raise ValueError(f"{value!r} is not a geometry struct with a wkb field")
+        return _bytes(wkb, modes)
+    if isinstance(value, timedelta):
+        return value // timedelta(microseconds=1)
     if wire == WIRE_MICROS:
         return _int(value)
+    if wire == WIRE_MILLIS_TIME:
+        return _int(value) * 1000
     if wire == WIRE_BOOLEAN:
         if not isinstance(value, bool):
             raise ValueError(f"{value!r} is not a boolean")
         return value
     if wire == WIRE_NUMBER:
-        if t.kind == "double":
+        if t.kind in ("double", "float"):
             if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
                 raise ValueError(f"{value!r} is not a number")
-            return float(value)  # the lake type is DOUBLE: a float is the exact mirror here
-        return _int(value)
+            if t.kind == "float":
+                return struct.unpack("f", struct.pack("f", float(value)))[0]  # the 4-byte float the lake keeps
+            return float(value)
+        n = _int(value)
+        if mt.base == "year" and n == YEAR_ZERO_ON_WIRE:
+            n = 0  # YEAR 0000 leaves the binlog reader as 1900 (docs/types.md)
+        lo, hi = _INT_RANGES.get((mt.base, mt.unsigned), (-(2**63), 2**63 - 1))
+        if not lo <= n <= hi:
+            raise ValueError(f"{n} is out of range for {mt}")
+        return n
     if wire == WIRE_STRING:
         return _json_text(value)
     raise ValueError(f"no conversion for wire encoding {wire!r}")
 
 
-def _convert_row(image: Mapping[str, Any] | None, contract: TableContract, where: _Where) -> dict[str, Any] | None:
+def _convert_row(
+    image: Mapping[str, Any] | None, contract: TableContract, where: _Where, modes: DebeziumModes = CONNECTOR_MODES
+) -> dict[str, Any] | None:
     if image is None:
         return None
     if not isinstance(image, Mapping):
@@ -322,7 +400,7 @@ def _convert_row(image: Mapping[str, Any] | None, contract: TableContract, where
     row: dict[str, Any] = {}
     for c in contract.columns:
         try:
-            row[c.name] = to_lake_value(image.get(c.name), c)
+            row[c.name] = to_lake_value(image.get(c.name), c, modes)
         except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
             # Same wording as spark_jobs.decode._value_fit_errors, plus the reason.
             raise where.error(f"value of {c.name} does not fit {c.type}: {exc}") from exc
@@ -332,12 +410,20 @@ def _convert_row(image: Mapping[str, Any] | None, contract: TableContract, where
 # --------------------------------------------------------------------------- key
 
 
-def decode_key(key: RawMessage, *, contract: TableContract | None = None, origin: KafkaOrigin | None = None) -> dict[str, Any] | None:
+def decode_key(
+    key: RawMessage,
+    *,
+    contract: TableContract | None = None,
+    origin: KafkaOrigin | None = None,
+    modes: DebeziumModes = CONNECTOR_MODES,
+) -> dict[str, Any] | None:
     """The Kafka record key as a dict (schemas-enabled or not); None for a null key."""
-    return _decode_key(key, contract, _Where(contract, origin))
+    return _decode_key(key, contract, _Where(contract, origin), modes)
 
 
-def _decode_key(key: RawMessage, contract: TableContract | None, where: _Where) -> dict[str, Any] | None:
+def _decode_key(
+    key: RawMessage, contract: TableContract | None, where: _Where, modes: DebeziumModes = CONNECTOR_MODES
+) -> dict[str, Any] | None:
     doc = _parse_json(key, "key", where)
     payload, schema = _unwrap(doc)
     if payload is None:
@@ -354,7 +440,7 @@ def _decode_key(key: RawMessage, contract: TableContract | None, where: _Where) 
             out[k] = v
             continue
         try:
-            out[k] = to_lake_value(v, contract.column(k))
+            out[k] = to_lake_value(v, contract.column(k), modes)
         except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
             raise where.error(f"key value of {k} does not fit {contract.column(k).type}: {exc}") from exc
     return out
@@ -402,6 +488,7 @@ def decode_debezium(
     key: RawMessage = None,
     contract: TableContract | None = None,
     origin: KafkaOrigin | None = None,
+    modes: DebeziumModes = CONNECTOR_MODES,
 ) -> ChangeEvent | None:
     """Decode one Kafka record from a Debezium MySQL/MariaDB topic.
 
@@ -433,7 +520,7 @@ def decode_debezium(
     if database and table:
         where.table = f"{database}.{table}"
 
-    kafka_key = _decode_key(key, contract, where)
+    kafka_key = _decode_key(key, contract, where, modes)
     where.key = kafka_key
 
     op_raw = payload.get("op")
@@ -450,8 +537,8 @@ def decode_debezium(
     before = _from_connect(payload.get("before"), fields.get("before"))
     after = _from_connect(payload.get("after"), fields.get("after"))
     if contract is not None:
-        before = _convert_row(before, contract, where)
-        after = _convert_row(after, contract, where)
+        before = _convert_row(before, contract, where, modes)
+        after = _convert_row(after, contract, where, modes)
     image = before if op is Op.DELETE else after
     if op is not Op.TRUNCATE and image is None:
         raise where.error(f"change event without a row image (op {op.value} needs {'before' if op is Op.DELETE else 'after'})")

@@ -37,7 +37,7 @@ def test_chinook_contracts_cover_every_table():
 @pytest.mark.parametrize(
     "text,kind,wire",
     [
-        ("bigint unsigned", "decimal", "decimal_string"),
+        ("bigint unsigned", "decimal", "decimal_number"),  # precise + value.converter.decimal.format=NUMERIC
         ("int unsigned", "long", "number"),
         ("decimal(65,30)", "string", "decimal_string"),  # above Spark's 38 digits: exact text, never rounded
         ("decimal(38,10)", "decimal", "decimal_string"),
