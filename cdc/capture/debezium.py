@@ -20,7 +20,6 @@ from cdc.events import binlog_file_index
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
 from lakehouse_schemas.types import CONNECTOR_TYPE_SETTINGS
-from lakehouse_schemas.types import CONNECTOR_TYPE_SETTINGS
 
 CONNECTOR_CLASSES = {
     "mariadb": "io.debezium.connector.mariadb.MariaDbConnector",
