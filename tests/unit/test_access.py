@@ -91,6 +91,8 @@ def test_principals_and_domains_come_from_contracts(settings, contracts, docs):
         # No wildcard action and no wildcard resource anywhere.
         assert not any(a.endswith(":*") or a == "*" for s in doc["Statement"] for a in s["Action"])
         assert not any(r == "*" for s in doc["Statement"] for r in s["Resource"])
+        # IAM's managed-policy size limit (characters without whitespace).
+        assert len(json.dumps(doc, separators=(",", ":"))) < 6144
 
 
 @pytest.mark.parametrize("reader", ["analysts", "finance"])
