@@ -330,3 +330,47 @@ def test_apply_modifies_a_changed_task_only_when_stopped():
         stub.add_response("describe_replication_tasks", {"ReplicationTasks": [{**old_task, "Status": "running"}]})
         with pytest.raises(TerminalError, match="stopped"):
             dms_capture.apply(contracts, settings, session=Session(), log=lambda m: None)
+
+
+# --------------------------------------------------------------------------- the DMS stand-in (dms_emit)
+
+
+def test_emitted_dms_messages_decode_back_to_the_same_changes():
+    """Debezium-style events -> DMS records -> decode_dms: same rows, ops and binlog positions; a key change stays one."""
+    from cdc.capture import dms_emit
+    from cdc.events import ChangeEvent, SourcePosition
+
+    row = decode_dms(MESSAGES["insert"]["value"], contract=ALLTYPES).after
+    at = datetime(2021, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+    def ev(op, pos, before=None, after=None, snapshot=False, txn="0-1-9"):
+        image = after if after is not None else before
+        return ChangeEvent(op=op, database="shop", table="alltypes", key={"id": image["id"]}, before=before, after=after,
+                           position=SourcePosition(file="mysql-bin.000004", pos=pos, row=0, snapshot=snapshot),
+                           commit_ts=at, snapshot=snapshot, transaction_id=txn)
+
+    r2 = {**row, "id": 2, "money": Decimal("0.10"), "vbn": None}
+    events = [
+        ev(Op.READ, 100, after=row, snapshot=True, txn=None),
+        ev(Op.CREATE, 200, after=r2),
+        ev(Op.UPDATE, 300, before=r2, after={**r2, "vc": "neu"}),
+        ev(Op.DELETE, 400, before={**r2, "vc": "neu"}),  # a key change: delete + create at one position
+        ev(Op.CREATE, 400, after={**r2, "id": 9, "vc": "neu"}),
+        ev(Op.DELETE, 500, before=row, txn="0-1-10"),
+    ]
+    messages = dms_emit.render_messages(events, [ALLTYPES])
+    assert len(messages) == 5 and all(t == ALLTYPES.topic() for t, _, _ in messages)
+    decoded = [e for _, _, v in messages for e in decode_dms_events(v, contract=ALLTYPES)]
+    assert [e.op for e in decoded] == [Op.READ, Op.CREATE, Op.UPDATE, Op.DELETE, Op.CREATE, Op.DELETE]
+    for original, back in zip(events, decoded, strict=True):
+        assert back.row_image == original.row_image
+        assert back.key == original.key and back.commit_ts == original.commit_ts
+        if not original.snapshot:
+            assert back.position.sort_key == original.position.sort_key
+    docs = [json.loads(v) for _, _, v in messages]
+    assert "stream-position" not in docs[0]["metadata"] and docs[0]["metadata"]["operation"] == "load"
+    assert docs[3]["metadata"]["operation"] == "update" and docs[3]["before-image"]["id"] == 2
+    assert docs[1]["data"]["money"] == "0.10" and docs[1]["data"]["dt0"] == "2021-01-01T10:00:00Z"
+    tid = docs[1]["metadata"]["transaction-id"]
+    assert docs[2]["metadata"]["transaction-id"] == tid and docs[2]["metadata"]["transaction-record-id"] == 2
+    assert docs[4]["metadata"]["transaction-id"] != tid and divmod(tid, 2**32)[0] == 4
