@@ -116,6 +116,9 @@ HIVE_QUERY_AS_RO_TABLE = "hoodie.query.as.ro.table"
 # schema (NullPointerException in tagGlobalLocationBackToRecords); passing it explicitly fixes that.
 AVRO_SCHEMA = "hoodie.avro.schema"
 
+# A single-field key with a partition column: ComplexKeyGenerator on one field trips Hudi 1.1's
+# HUDI-7001 validation on the second write, so one-field keys use the simple generator.
+SIMPLE_KEYGEN = "org.apache.hudi.keygen.SimpleKeyGenerator"
 HISTORY_PARTITION_COLUMN = "_cdc_ingest_date"
 SNAPSHOT_PARTITION_COLUMN = "snapshot_date"
 
@@ -165,7 +168,7 @@ def snapshot_write_options(contract: TableContract, *, operation: str = "insert_
         RECORD_KEY: ",".join(contract.key),
         PRECOMBINE_FIELD: META_POS,
         PARTITION_PATH: SNAPSHOT_PARTITION_COLUMN,
-        KEYGEN_CLASS: COMPLEX_KEYGEN,
+        KEYGEN_CLASS: SIMPLE_KEYGEN if len(contract.key) == 1 else COMPLEX_KEYGEN,
         HIVE_STYLE_PARTITIONING: "true",
         INDEX_TYPE: "SIMPLE",
         COMBINE_BEFORE_INSERT: "true",
