@@ -18,6 +18,14 @@ HUDI_SPARK_CONF = {
     # epoch encoding into them through UTC, so the session must be UTC on every platform.
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    # MySQL dates are proleptic Gregorian, like Spark 3+: DATE '1000-01-01' must be stored and read
+    # as is (no Julian rebase), and reading it must not fail as an "ancient" datetime.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+    "spark.sql.avro.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.avro.datetimeRebaseModeInRead": "CORRECTED",
 }
 
 

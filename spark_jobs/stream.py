@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.events import META_OP
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, load_contracts
-from spark_jobs import history, pii
+from spark_jobs import history, pii, truncate
 from spark_jobs.decode import ERROR_COLUMN, decode_records
+from spark_jobs.drift import drift_reason
+from spark_jobs.lake import table_exists
 from spark_jobs.session import build_session
-from spark_jobs.upsert import latest_per_key, write_dead_letters, write_table
+from spark_jobs.dlq import write_dead_letters
+from spark_jobs.upsert import latest_per_key, write_table
 
 Log = Callable[[str], None]
 
@@ -46,10 +50,24 @@ def topic_pattern(contracts: list[TableContract]) -> str:
 
 
 def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int) -> None:
-    """Decoded, valid changes of one table -> PII protection -> change history -> current state."""
+    """Decoded, valid changes of one table -> PII protection -> change history -> current state.
+
+    A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
+    the rows it removed reach the history as op ``t`` and the current state as deletes.
+    """
     protected = pii.protect(good, contract)
-    history.write_history(protected, contract, lake_root, batch_id=batch_id)
-    write_table(latest_per_key(protected, contract), contract, lake_root, batch_id=batch_id)
+    current = None
+    if protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count():
+        path = contract.table_path(lake_root)
+        current = protected.sparkSession.read.format("hudi").load(path) if table_exists(protected.sparkSession, path) else None
+    r = truncate.resolve(protected, contract, current)
+    to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
+    history.write_history(to_history, contract, lake_root, batch_id=batch_id)
+    latest = latest_per_key(r.after, contract)
+    if r.removed is not None:
+        # A key written again after the truncate keeps that later change.
+        latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
+    write_table(latest, contract, lake_root, batch_id=batch_id)
 
 
 def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchStats, log: Log):
@@ -67,14 +85,20 @@ def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchSt
                 if contract is None:
                     dead.append(
                         batch.where(F.col("topic") == topic).select(
-                            "topic", "partition", "offset", F.lit(None).cast("string").alias("table"),
+                            "topic", "partition", "offset", F.lit(None).cast("string").alias("table"),  # dlq derives db.table from the topic
                             F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"),
                             F.lit(f"no contract for topic {topic}: add lakehouse_schemas/tables/.../<table>.yaml").alias("reason"),
                         )
                     )
                     log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) dead-lettered")
                     continue
-                decoded = decode_records(batch.where(F.col("topic") == topic), contract).persist()
+                decoded = decode_records(batch.where(F.col("topic") == topic), contract)
+                if contract.capture_format == "debezium":
+                    # A column the contract does not know (or no longer gets) parks the event: never a silent drop.
+                    decoded = decoded.withColumn(
+                        ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), drift_reason(F.col("_kafka_value"), contract))
+                    )
+                decoded = decoded.persist()
                 bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
                 dead.append(
                     bad.select(

@@ -1,0 +1,222 @@
+"""The dead-letter table: what the stream could not apply, and the operator's tools to inspect and replay it.
+
+One row per Kafka record (keyed by topic/partition/offset, so a re-run batch rewrites, never
+duplicates): the record's raw key and value, the source table when known, the reason, when it
+was dead-lettered, and its status (``pending`` until a replay applies it, then ``replayed``).
+
+Replay re-decodes the stored raw records with the *current* contracts through the same decode
+and ``spark_jobs.stream.apply_table`` path as the stream. Lake writes are ordered by source
+position, so replaying an old change never overwrites a newer row; a record that still does
+not decode stays pending with its new reason. Replaying twice is a no-op for the lake.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from cdc.errors import ConfigError
+from lakehouse_schemas import hudi_options as H
+from lakehouse_schemas.contract import TableContract
+
+DEAD_LETTER_TABLE = "dead_letter"
+DEAD_LETTER_DB = "_cdclake"
+PENDING = "pending"
+REPLAYED = "replayed"
+COLUMNS = ("id", "topic", "partition", "offset", "table", "key", "value", "reason", "dead_lettered_at", "status", "replayed_at")
+
+Log = Callable[[str], None]
+
+
+def dead_letter_path(lake_root: str) -> str:
+    return f"{lake_root.rstrip('/')}/_system/{DEAD_LETTER_DB}/{DEAD_LETTER_TABLE}"
+
+
+DEAD_LETTER_OPTIONS = {
+    H.TABLE_NAME: DEAD_LETTER_TABLE,
+    H.DATABASE_NAME: DEAD_LETTER_DB,
+    H.TABLE_TYPE: "COPY_ON_WRITE",
+    # Keyed by Kafka coordinates: a replayed batch rewrites the same dead letters, it does not add copies.
+    H.OPERATION: "upsert",
+    H.RECORD_KEY: "topic,partition,offset",
+    # The latest write of a dead letter wins (a replay's status over the stream's first write).
+    H.PRECOMBINE_FIELD: "dead_lettered_at",
+    H.PARTITION_PATH: "",
+    H.KEYGEN_CLASS: H.NONPARTITIONED_KEYGEN,
+    H.WRITE_TABLE_VERSION: "6",
+    H.AUTO_UPGRADE: "false",
+    H.INDEX_TYPE: "SIMPLE",
+    H.UPSERT_PARALLELISM: "2",
+    H.INSERT_PARALLELISM: "2",
+}
+
+
+def table_of_topic(topic: F.Column) -> F.Column:
+    """Debezium table topics are <prefix>.<database>.<table>: the source table when no contract names it."""
+    parts = F.split(topic, r"\.")
+    return F.when(F.size(parts) >= 3, F.concat_ws(".", F.element_at(parts, -2), F.element_at(parts, -1)))
+
+
+def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING) -> None:
+    """df columns: topic, partition, offset, table, key, value, reason."""
+    out = df.select(
+        F.concat_ws(":", "topic", F.col("partition").cast("string"), F.col("offset").cast("string")).alias("id"),
+        F.col("topic"),
+        F.col("partition").cast("int").alias("partition"),
+        F.col("offset").cast("long").alias("offset"),
+        F.coalesce(F.col("table"), table_of_topic(F.col("topic"))).alias("table"),
+        F.col("key").cast("string").alias("key"),
+        F.col("value").cast("string").alias("value"),
+        F.col("reason").cast("string").alias("reason"),
+        F.current_timestamp().alias("dead_lettered_at"),
+        F.lit(status).alias("status"),
+        (F.current_timestamp() if status == REPLAYED else F.lit(None).cast("timestamp")).alias("replayed_at"),
+    )
+    out.write.format("hudi").options(**DEAD_LETTER_OPTIONS).mode("append").save(dead_letter_path(lake_root))
+
+
+def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
+    from spark_jobs.lake import table_exists
+
+    path = dead_letter_path(lake_root)
+    if not table_exists(spark, path):
+        return None
+    return spark.read.format("hudi").load(path).select(*COLUMNS)
+
+
+def _select(df: DataFrame, *, table: str | None, status: str | None) -> DataFrame:
+    if table:
+        df = df.where((F.lower(F.col("table")) == table.lower()) | (F.lower(F.col("topic")) == table.lower()) | F.lower(F.col("topic")).endswith("." + table.lower()))
+    if status:
+        df = df.where(F.col("status") == status)
+    return df
+
+
+def list_dead_letters(spark: SparkSession, lake_root: str, *, table: str | None = None, status: str | None = PENDING) -> list[dict]:
+    df = read_dead_letters(spark, lake_root)
+    if df is None:
+        return []
+    rows = _select(df, table=table, status=status).orderBy("topic", "partition", "offset").collect()
+    return [r.asDict() for r in rows]
+
+
+def counts(spark: SparkSession, lake_root: str) -> dict[tuple[str, str], int]:
+    """(table, status) -> number of dead letters."""
+    df = read_dead_letters(spark, lake_root)
+    if df is None:
+        return {}
+    return {(r["table"] or "?", r["status"]): r["count"] for r in df.groupBy("table", "status").count().collect()}
+
+
+def parse_ident(ident: str) -> tuple[str, int, int]:
+    """``topic:partition:offset`` (the dead letter's id); the topic may itself contain colons."""
+    try:
+        topic, partition, offset = ident.rsplit(":", 2)
+        return topic, int(partition), int(offset)
+    except ValueError:
+        raise ConfigError(f"not a dead-letter id: {ident!r}", next_step="use topic:partition:offset as `cdclake dlq list` shows it") from None
+
+
+def show(spark: SparkSession, lake_root: str, ident: str) -> dict | None:
+    topic, partition, offset = parse_ident(ident)
+    df = read_dead_letters(spark, lake_root)
+    if df is None:
+        return None
+    rows = df.where((F.col("topic") == topic) & (F.col("partition") == partition) & (F.col("offset") == offset)).collect()
+    return rows[0].asDict() if rows else None
+
+
+@dataclass
+class ReplayResult:
+    replayed: int = 0
+    still_failing: int = 0
+    per_table: dict[str, int] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+
+def replay(
+    spark: SparkSession,
+    lake_root: str,
+    contracts: list[TableContract],
+    *,
+    table: str | None = None,
+    log: Log = print,
+) -> ReplayResult:
+    """Decode the pending dead letters again with ``contracts`` and apply the ones that now decode."""
+    from spark_jobs.decode import ERROR_COLUMN, decode_records
+    from spark_jobs.stream import apply_table
+
+    result = ReplayResult()
+    df = read_dead_letters(spark, lake_root)
+    if df is None:
+        log("no dead-letter table yet: nothing to replay")
+        return result
+    pending = _select(df, table=table, status=PENDING).persist()
+    try:
+        topics = [r["topic"] for r in pending.select("topic").distinct().collect()]
+        by_topic = {c.topic(): c for c in contracts}
+        batch_id = int(time.time())
+        for topic in sorted(topics):
+            records = pending.where(F.col("topic") == topic).select(
+                "topic", "partition", "offset", F.col("key").cast("binary").alias("key"), F.col("value").cast("binary").alias("value")
+            )
+            contract = by_topic.get(topic)
+            if contract is None:
+                n = records.count()
+                result.still_failing += n
+                result.reasons.append(f"{topic}: still no contract ({n} record(s))")
+                continue
+            decoded = decode_records(records.where(F.col("value").isNotNull()), contract).persist()
+            try:
+                good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
+                bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
+                n_good, n_bad = good.count(), bad.count()
+                if n_good:
+                    apply_table(good, contract, lake_root, batch_id)
+                    done = good.select(
+                        F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"), F.col("_cdc_offset").alias("offset")
+                    )
+                    write_dead_letters(
+                        pending.join(done, ["topic", "partition", "offset"], "left_semi").select(
+                            "topic", "partition", "offset", "table", "key", "value", "reason"
+                        ),
+                        lake_root,
+                        status=REPLAYED,
+                    )
+                if n_bad:
+                    # Still not decodable: keep it pending, with today's reason.
+                    write_dead_letters(
+                        bad.select(
+                            F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"),
+                            F.col("_cdc_offset").alias("offset"), F.lit(contract.qualified_source).alias("table"),
+                            F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"), F.col(ERROR_COLUMN).alias("reason"),
+                        ),
+                        lake_root,
+                    )
+                    result.reasons += [f"{topic}: {r[ERROR_COLUMN]}" for r in bad.select(ERROR_COLUMN).limit(5).collect()]
+                # A record that decodes to nothing (a tombstone, a transaction marker) has nothing left to do.
+                skipped = records.join(decoded.select(
+                    F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"), F.col("_cdc_offset").alias("offset")
+                ), ["topic", "partition", "offset"], "left_anti")
+                n_skipped = skipped.count()
+                if n_skipped:
+                    write_dead_letters(
+                        pending.join(skipped.select("topic", "partition", "offset"), ["topic", "partition", "offset"], "left_semi").select(
+                            "topic", "partition", "offset", "table", "key", "value", "reason"
+                        ),
+                        lake_root,
+                        status=REPLAYED,
+                    )
+                result.replayed += n_good + n_skipped
+                result.still_failing += n_bad
+                result.per_table[contract.qualified_target] = n_good
+                log(f"{topic}: {n_good} replayed into {contract.qualified_target}, {n_bad} still failing")
+            finally:
+                decoded.unpersist()
+    finally:
+        pending.unpersist()
+    return result
