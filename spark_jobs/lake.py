@@ -65,7 +65,7 @@ def format_rows(df: DataFrame, limit: int = 50) -> str:
 
 # -- time travel: current, history and snapshot tables under their Glue names -------------------------
 def _registered_location(spark: SparkSession, db: str, name: str) -> str | None:
-    if not spark.catalog.tableExists(name, db):
+    if not spark.catalog.tableExists(f"`{db}`.`{name}`"):
         return None
     rows = spark.sql(f"DESCRIBE TABLE EXTENDED `{db}`.`{name}`").where("col_name = 'Location'").collect()
     return rows[0]["data_type"] if rows else None

@@ -72,7 +72,8 @@ def build_day(spark: SparkSession, settings: Settings, contract: TableContract, 
 
 
 def _delete_days(spark: SparkSession, contract: TableContract, path: str, days: list[dt.date]) -> None:
-    empty = spark.createDataFrame([], spark.read.format("hudi").load(path).drop(*[c for c in spark.read.format("hudi").load(path).columns if c.startswith("_hoodie_")]).schema)
+    current = spark.read.format("hudi").load(path)
+    empty = spark.createDataFrame([], current.drop(*[c for c in current.columns if c.startswith("_hoodie_")]).schema)
     opts = H.snapshot_delete_partitions_options(contract, [d.isoformat() for d in days])
     empty.write.format("hudi").options(**opts).mode("append").save(path)
 
