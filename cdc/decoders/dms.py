@@ -30,7 +30,7 @@ import json
 import re
 import struct
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -134,7 +134,6 @@ def reason_does_not_fit(c: Column) -> str:
 
 
 _DECIMAL_CTX = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def dms_wire(c: Column) -> str:
@@ -478,7 +477,3 @@ def message_table(value: RawMessage) -> str | None:
         return None
     s, t = _text(meta, "schema-name"), _text(meta, "table-name")
     return f"{s}.{t}" if s and t else None
-
-
-def commit_epoch_millis(ts: datetime | None) -> int | None:
-    return None if ts is None else (ts - _EPOCH_UTC) // timedelta(milliseconds=1)
