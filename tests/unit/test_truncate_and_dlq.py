@@ -19,6 +19,12 @@ RECORDS = [json.loads(line) for line in (HERE / "debezium" / "torture.jsonl").re
 def spark():
     from pyspark.sql import SparkSession
 
+    # A plain session, whatever ran before: the builder's options are shared process-wide, and a
+    # Hudi session built earlier (spark_jobs.session) would leave its catalog class (no jars here).
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    SparkSession.builder._options.clear()
     s = (
         SparkSession.builder.master("local[1]")
         .config("spark.sql.session.timeZone", "UTC")
