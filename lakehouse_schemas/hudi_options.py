@@ -60,21 +60,12 @@ GLUE_SYNC_TOOL = "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool"
 DEFAULT_COMMITS_RETAINED = 50
 
 
-def write_options(contract: TableContract, *, glue_sync: bool = False, parallelism: int = 2) -> dict[str, str]:
-    opts = {
-        TABLE_NAME: contract.target_table,
-        DATABASE_NAME: contract.target_database,
-        TABLE_TYPE: contract.table_type,
-        OPERATION: "upsert",
-        RECORD_KEY: META_CHANGE_ID if contract.mode == "append_only" else ",".join(contract.key),
-        PRECOMBINE_FIELD: META_POS,
-        PAYLOAD_CLASS: EVENT_TIME_PAYLOAD,
-        RECORD_MERGE_MODE: "EVENT_TIME_ORDERING",
+def common_options(parallelism: int = 2) -> dict[str, str]:
+    """What every table this project writes shares: table version 6 (Athena's reader), no auto-upgrade,
+    parallelism, cleaner retention (how far Hudi's own time travel reaches) and the commit-metadata prefix."""
+    return {
         WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
         AUTO_UPGRADE: "false",
-        COMBINE_BEFORE_UPSERT: "true",
-        HIVE_STYLE_PARTITIONING: "true",
-        INDEX_TYPE: "SIMPLE",
         UPSERT_PARALLELISM: str(parallelism),
         INSERT_PARALLELISM: str(parallelism),
         DELETE_PARALLELISM: str(parallelism),
@@ -83,6 +74,23 @@ def write_options(contract: TableContract, *, glue_sync: bool = False, paralleli
         KEEP_MIN_COMMITS: str(DEFAULT_COMMITS_RETAINED + 10),
         KEEP_MAX_COMMITS: str(DEFAULT_COMMITS_RETAINED + 20),
         COMMIT_META_PREFIX: "_cdclake_",
+    }
+
+
+def write_options(contract: TableContract, *, glue_sync: bool = False, parallelism: int = 2) -> dict[str, str]:
+    opts = {
+        **common_options(parallelism),
+        TABLE_NAME: contract.target_table,
+        DATABASE_NAME: contract.target_database,
+        TABLE_TYPE: contract.table_type,
+        OPERATION: "upsert",
+        RECORD_KEY: META_CHANGE_ID if contract.mode == "append_only" else ",".join(contract.key),
+        PRECOMBINE_FIELD: META_POS,
+        PAYLOAD_CLASS: EVENT_TIME_PAYLOAD,
+        RECORD_MERGE_MODE: "EVENT_TIME_ORDERING",
+        COMBINE_BEFORE_UPSERT: "true",
+        HIVE_STYLE_PARTITIONING: "true",
+        INDEX_TYPE: "SIMPLE",
     }
     if contract.partition_by:
         opts[PARTITION_PATH] = ",".join(contract.partition_by)
@@ -131,6 +139,7 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2) -> d
     keeps that first copy (a change lands once, with its first ingestion time).
     """
     opts = {
+        **common_options(parallelism),
         TABLE_NAME: contract.history_table,
         DATABASE_NAME: contract.target_database,
         TABLE_TYPE: "COPY_ON_WRITE",
@@ -145,15 +154,6 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2) -> d
         INSERT_DROP_DUPLICATES: "true",
         INSERT_DUP_POLICY: "drop",
         COMBINE_BEFORE_INSERT: "true",
-        WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
-        AUTO_UPGRADE: "false",
-        INSERT_PARALLELISM: str(parallelism),
-        UPSERT_PARALLELISM: str(parallelism),
-        BULKINSERT_PARALLELISM: str(parallelism),
-        CLEANER_COMMITS_RETAINED: str(DEFAULT_COMMITS_RETAINED),
-        KEEP_MIN_COMMITS: str(DEFAULT_COMMITS_RETAINED + 10),
-        KEEP_MAX_COMMITS: str(DEFAULT_COMMITS_RETAINED + 20),
-        COMMIT_META_PREFIX: "_cdclake_",
     }
     return opts
 
@@ -161,6 +161,7 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2) -> d
 def snapshot_write_options(contract: TableContract, *, operation: str = "insert_overwrite", parallelism: int = 2) -> dict[str, str]:
     """Daily snapshot: one partition per day; ``insert_overwrite`` replaces a day whole, so a rebuild is idempotent."""
     return {
+        **common_options(parallelism),
         TABLE_NAME: contract.snapshot_table,
         DATABASE_NAME: contract.target_database,
         TABLE_TYPE: "COPY_ON_WRITE",
@@ -172,16 +173,6 @@ def snapshot_write_options(contract: TableContract, *, operation: str = "insert_
         HIVE_STYLE_PARTITIONING: "true",
         INDEX_TYPE: "SIMPLE",
         COMBINE_BEFORE_INSERT: "true",
-        WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
-        AUTO_UPGRADE: "false",
-        INSERT_PARALLELISM: str(parallelism),
-        UPSERT_PARALLELISM: str(parallelism),
-        BULKINSERT_PARALLELISM: str(parallelism),
-        DELETE_PARALLELISM: str(parallelism),
-        CLEANER_COMMITS_RETAINED: str(DEFAULT_COMMITS_RETAINED),
-        KEEP_MIN_COMMITS: str(DEFAULT_COMMITS_RETAINED + 10),
-        KEEP_MAX_COMMITS: str(DEFAULT_COMMITS_RETAINED + 20),
-        COMMIT_META_PREFIX: "_cdclake_",
     }
 
 PARTITIONS_TO_DELETE = "hoodie.datasource.write.partitions.to.delete"

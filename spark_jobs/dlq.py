@@ -47,11 +47,8 @@ DEAD_LETTER_OPTIONS = {
     H.PRECOMBINE_FIELD: "dead_lettered_at",
     H.PARTITION_PATH: "",
     H.KEYGEN_CLASS: H.NONPARTITIONED_KEYGEN,
-    H.WRITE_TABLE_VERSION: "6",
-    H.AUTO_UPGRADE: "false",
     H.INDEX_TYPE: "SIMPLE",
-    H.UPSERT_PARALLELISM: "2",
-    H.INSERT_PARALLELISM: "2",
+    **H.common_options(),
 }
 
 

@@ -1,4 +1,4 @@
-"""Per-batch ordering and dedup, the Hudi upsert, and the dead-letter write."""
+"""Per-batch ordering and dedup, and the Hudi upsert (dead letters: spark_jobs/dlq.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from pyspark.sql import functions as F
 from cdc import events as ev
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-
-DEAD_LETTER_TABLE = "dead_letter"
-DEAD_LETTER_DB = "_cdclake"
-
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     """Keep the change with the greatest source position per record key (the last one wins).
@@ -37,33 +33,3 @@ def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)
     df.write.format("hudi").options(**opts).mode("append").save(contract.table_path(lake_root))
-
-
-def dead_letter_path(lake_root: str) -> str:
-    return f"{lake_root.rstrip('/')}/_system/{DEAD_LETTER_DB}/{DEAD_LETTER_TABLE}"
-
-
-DEAD_LETTER_OPTIONS = {
-    H.TABLE_NAME: DEAD_LETTER_TABLE,
-    H.DATABASE_NAME: DEAD_LETTER_DB,
-    H.TABLE_TYPE: "COPY_ON_WRITE",
-    # Keyed by Kafka coordinates: a replayed batch rewrites the same dead letters, it does not add copies.
-    H.OPERATION: "upsert",
-    H.RECORD_KEY: "topic,partition,offset",
-    H.PRECOMBINE_FIELD: "offset",
-    H.PARTITION_PATH: "",
-    H.KEYGEN_CLASS: H.NONPARTITIONED_KEYGEN,
-    H.WRITE_TABLE_VERSION: "6",
-    H.AUTO_UPGRADE: "false",
-    H.INDEX_TYPE: "SIMPLE",
-    H.UPSERT_PARALLELISM: "2",
-    H.INSERT_PARALLELISM: "2",
-}
-
-
-def write_dead_letters(df: DataFrame, lake_root: str) -> None:
-    """df columns: topic, partition, offset, table, key, value, reason."""
-    out = df.select(
-        "topic", "partition", "offset", "table", "key", "value", "reason", F.current_timestamp().alias("dead_lettered_at")
-    )
-    out.write.format("hudi").options(**DEAD_LETTER_OPTIONS).mode("append").save(dead_letter_path(lake_root))

@@ -43,8 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
-from cdc.errors import DecodeError
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
+from cdc.decoders.location import Where as _Where
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
     CONNECTOR_MODES,
@@ -104,26 +104,6 @@ DBZ_TIMESTAMP = "io.debezium.time.Timestamp"
 DBZ_MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp"
 DBZ_NANO_TIMESTAMP = "io.debezium.time.NanoTimestamp"
 DBZ_ZONED_TIMESTAMP = "io.debezium.time.ZonedTimestamp"
-
-
-class _Where:
-    """What is known about the message so far, for the DecodeError's location."""
-
-    def __init__(self, contract: TableContract | None, origin: KafkaOrigin | None) -> None:
-        self.table = contract.qualified_source if contract else None
-        self.key: Any = None
-        self.origin = origin
-
-    def error(self, reason: str) -> DecodeError:
-        o = self.origin
-        return DecodeError(
-            reason,
-            table=self.table,
-            key=self.key,
-            topic=o.topic if o else None,
-            partition=o.partition if o else None,
-            offset=o.offset if o else None,
-        )
 
 
 # --------------------------------------------------------------------------- parsing

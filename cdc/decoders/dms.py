@@ -36,6 +36,7 @@ from typing import Any
 
 from cdc.errors import DecodeError
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
+from cdc.decoders.location import Where as _Where
 from lakehouse_schemas.contract import Column, TableContract
 
 RawMessage = bytes | bytearray | str | Mapping[str, Any] | None
@@ -288,24 +289,6 @@ def to_lake_value(value: Any, c: Column) -> Any:
 
 
 # --------------------------------------------------------------------------- envelope
-
-
-class _Where:
-    def __init__(self, contract: TableContract | None, origin: KafkaOrigin | None) -> None:
-        self.table = contract.qualified_source if contract else None
-        self.key: Any = None
-        self.origin = origin
-
-    def error(self, reason: str) -> DecodeError:
-        o = self.origin
-        return DecodeError(
-            reason,
-            table=self.table,
-            key=self.key,
-            topic=o.topic if o else None,
-            partition=o.partition if o else None,
-            offset=o.offset if o else None,
-        )
 
 
 def parse_message(value: RawMessage, where: _Where | None = None) -> Any:

@@ -159,7 +159,7 @@ def test_writer_writes_every_domain_and_nothing_else(settings, contracts, docs):
     assert not allows(doc, "glue:CreateTable", f"{glue}:table/default/x")
     assert not any(a.startswith("athena:") for s in doc["Statement"] for a in s["Action"])
     # MSK: the source's table topics, read only.
-    topic = f"arn:aws:kafka:eu-west-1:111122223333:topic/cdc/0f1e2d3c-aaaa-bbbb-cccc-000000000000-1/chinook.Chinook.Invoice"
+    topic = "arn:aws:kafka:eu-west-1:111122223333:topic/cdc/0f1e2d3c-aaaa-bbbb-cccc-000000000000-1/chinook.Chinook.Invoice"
     assert allows(doc, "kafka-cluster:ReadData", topic)
     assert not allows(doc, "kafka-cluster:WriteData", topic)
     assert not allows(doc, "kafka-cluster:ReadData", topic.replace("chinook.Chinook.Invoice", "other.db.t"))
