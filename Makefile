@@ -13,14 +13,17 @@ demo: setup
 	$(VENV)/bin/cdclake demo
 
 # Everything: unit tests, then the end-to-end tests against the real local stack.
+# The access tests switch S3 credentials inside one Spark JVM: they get a pytest process of their own.
 test: setup
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not access" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m access $(PYTEST_ARGS)
 
 unit: setup
 	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 e2e: setup
-	$(VENV)/bin/python -m pytest tests/e2e $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests/e2e -m "not access" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests/e2e -m access $(PYTEST_ARGS)
 
 stack-up: setup
 	$(VENV)/bin/cdclake stack up

@@ -79,7 +79,7 @@ class LakeSettings(BaseModel):
 
 class SparkSettings(BaseModel):
     master: str = "local[2]"
-    driver_memory: str = "3g"
+    driver_memory: str = "4g"
     shuffle_partitions: int = 2
     # On EMR the platform provides Hudi and the Kafka source: set to false there.
     add_jars: bool = True

@@ -60,6 +60,13 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
         conf["spark.master"] = settings.spark.master
         conf["spark.driver.memory"] = settings.spark.driver_memory
         conf["spark.ui.enabled"] = "false"
+        # A long-running driver (the streaming job, a test session) runs thousands of small jobs:
+        # keep the status store and plan strings small, or their history fills the heap.
+        conf["spark.ui.retainedJobs"] = "100"
+        conf["spark.ui.retainedStages"] = "100"
+        conf["spark.ui.retainedTasks"] = "1000"
+        conf["spark.sql.ui.retainedExecutions"] = "20"
+        conf["spark.sql.maxPlanStringLength"] = "100000"
         conf["spark.ui.showConsoleProgress"] = "false"
         conf["spark.sql.shuffle.partitions"] = str(settings.spark.shuffle_partitions)
         conf["spark.default.parallelism"] = str(settings.spark.shuffle_partitions)

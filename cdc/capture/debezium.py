@@ -101,6 +101,17 @@ def render(
     }
 
 
+# Task failures that mean "the database went away", not a bad config: restarting the task is the fix.
+CONNECTION_LOST_MARKERS = (
+    "SQLNonTransientConnectionException",
+    "Socket error",
+    "Connection refused",
+    "Communications link failure",
+    "socket was closed by server",
+)
+MAX_CONNECTION_RESTARTS = 5
+
+
 class ConnectClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -150,6 +161,7 @@ def wait_running(settings: Settings, timeout_s: float = 120, log: Callable[[str]
     name = connector_name(settings)
     deadline = time.monotonic() + timeout_s
     status = None
+    restarts = 0
     while time.monotonic() < deadline:
         status = client.status(name)
         if status:
@@ -157,6 +169,15 @@ def wait_running(settings: Settings, timeout_s: float = 120, log: Callable[[str]
             failed = [t for t in tasks if t["state"] == "FAILED"]
             if failed or status["connector"]["state"] == "FAILED":
                 trace = (failed[0] if failed else status["connector"]).get("trace", "")[:3000]
+                # Debezium retries a lost connection, but a retry that lands while the database is still
+                # restarting fails the task for good; restarting it once the database answers is safe
+                # (it resumes from its committed offset).
+                if restarts < MAX_CONNECTION_RESTARTS and any(m in trace for m in CONNECTION_LOST_MARKERS):
+                    restarts += 1
+                    log(f"connector {name}: task failed on a lost connection; restarting it ({restarts}/{MAX_CONNECTION_RESTARTS})")
+                    time.sleep(2.0)
+                    client.restart(name)
+                    continue
                 raise TerminalError(f"connector {name} FAILED:\n{trace}", next_step="fix the cause, then `cdclake capture register` again")
             if status["connector"]["state"] == "RUNNING" and tasks and all(t["state"] == "RUNNING" for t in tasks):
                 return status

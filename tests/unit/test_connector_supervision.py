@@ -1,0 +1,54 @@
+"""wait_running restarts a task that failed because the database went away, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdc.capture import debezium as dbz
+from cdc.errors import TerminalError
+from cdc.settings import Settings
+
+
+class FakeConnect:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.restarts = 0
+
+    def status(self, name):
+        return self.statuses[0] if len(self.statuses) == 1 else self.statuses.pop(0)
+
+    def restart(self, name):
+        self.restarts += 1
+
+
+def _status(state, trace=""):
+    return {"connector": {"state": "RUNNING"}, "tasks": [{"state": state, "trace": trace}]}
+
+
+def _patch(monkeypatch, fake):
+    monkeypatch.setattr(dbz, "ConnectClient", lambda settings: fake)
+    monkeypatch.setattr(dbz.time, "sleep", lambda s: None)
+
+
+def test_a_lost_connection_is_restarted(monkeypatch):
+    lost = "io.debezium.DebeziumException: ...\nCaused by: java.sql.SQLNonTransientConnectionException: (conn=333) Socket error"
+    fake = FakeConnect([_status("FAILED", lost), _status("RUNNING")])
+    _patch(monkeypatch, fake)
+    assert dbz.wait_running(Settings(), timeout_s=5, log=lambda m: None)["tasks"][0]["state"] == "RUNNING"
+    assert fake.restarts == 1
+
+
+def test_any_other_failure_is_reported(monkeypatch):
+    fake = FakeConnect([_status("FAILED", "org.apache.kafka.common.config.ConfigException: bad table.include.list")])
+    _patch(monkeypatch, fake)
+    with pytest.raises(TerminalError, match="bad table.include.list"):
+        dbz.wait_running(Settings(), timeout_s=5, log=lambda m: None)
+    assert fake.restarts == 0
+
+
+def test_restarts_are_bounded(monkeypatch):
+    fake = FakeConnect([_status("FAILED", "Connection refused")])
+    _patch(monkeypatch, fake)
+    with pytest.raises(TerminalError):
+        dbz.wait_running(Settings(), timeout_s=5, log=lambda m: None)
+    assert fake.restarts == dbz.MAX_CONNECTION_RESTARTS
