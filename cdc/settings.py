@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     pii: PiiSettings = Field(default_factory=PiiSettings)
     timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    contracts_dir: Path | None = Field(
+        None, description="CDCLAKE_CONTRACTS_DIR: folder of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables"
+    )
 
     @property
     def lake_root(self) -> str:

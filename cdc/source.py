@@ -141,6 +141,17 @@ def check_source(settings: Settings, contracts: list[TableContract]) -> list[Fin
                     "make the contract's key equal the primary key, or declare a surrogate key (see README: tables without a primary key)",
                 )
             )
+    if contracts:
+        # Reported, not failed: a table without a contract is simply not captured.
+        missing = uncontracted_tables(settings, contracts)
+        findings.append(
+            Finding(
+                "tables without a contract",
+                True,
+                f"not captured: {', '.join(missing)}" if missing else "none",
+                "write a contract (cdclake contracts init --database DB --out DIR; review), then cdclake capture register",
+            )
+        )
     return findings
 
 
@@ -195,6 +206,32 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
         )
     eng.dispose()
     return contracts
+
+
+def source_columns(settings: Settings, database: str, table: str) -> list:
+    """The live table's columns (name, exact type, nullability, default), in table order; [] when it does not exist."""
+    from lakehouse_schemas.evolution import SourceColumn
+
+    with connect(settings, admin=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA=%s AND TABLE_NAME=%s ORDER BY ORDINAL_POSITION",
+            (database, table),
+        )
+        return [SourceColumn(name, _normalise_type(ctype), nullable == "YES", default) for name, ctype, nullable, default in cur.fetchall()]
+
+
+def uncontracted_tables(settings: Settings, contracts: list[TableContract]) -> list[str]:
+    """Base tables of the contracts' databases that no contract covers: not captured, so reported."""
+    have = {c.qualified_source.lower() for c in contracts}
+    databases = sorted({c.database for c in contracts} | set(settings.source.databases))
+    with connect(settings, admin=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' AND TABLE_SCHEMA IN ("
+            + ",".join(["%s"] * len(databases)) + ") ORDER BY 1, 2",
+            databases,
+        )
+        return [f"{d}.{t}" for d, t in cur.fetchall() if f"{d}.{t}".lower() not in have]
 
 
 def _normalise_type(column_type: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from dataclasses import replace
 from typing import Literal
 
 import yaml
@@ -23,6 +24,19 @@ class Column(BaseModel):
     type: str = Field(description="the MySQL column type, e.g. 'decimal(10,2)', 'datetime(6)', 'int unsigned'")
     nullable: bool = True
     pii: Literal["hash", "mask", "drop"] | None = None
+    # RENAME COLUMN: the lake keeps ``name``; the source now calls the column ``source_name``.
+    source_name: str | None = None
+    # DROP COLUMN under ``on_missing_column: null``: the lake keeps the column (its past values),
+    # the source no longer has it, so the job expects it absent and reconcile leaves it out.
+    retired: bool = False
+    # DECIMAL headroom: the lake column is decimal(lake_precision, scale), so a later source widening
+    # up to this precision is a contract-only change (Hudi cannot widen a decimal in place).
+    lake_precision: int | None = Field(None, ge=1, le=38)
+
+    @property
+    def wire_name(self) -> str:
+        """The field name in the source's change events."""
+        return self.source_name or self.name
 
     @property
     def mysql_type(self) -> MySQLType:
@@ -30,7 +44,12 @@ class Column(BaseModel):
 
     @property
     def lake_type(self) -> LakeType:
-        return lake_type(self.mysql_type)
+        t = lake_type(self.mysql_type)
+        if self.lake_precision and t.kind == "decimal":
+            if self.lake_precision < (t.precision or 0):
+                raise ValueError(f"{self.name}: lake_precision {self.lake_precision} is below the source precision {t.precision}")
+            return replace(t, precision=self.lake_precision)
+        return t
 
 
 class TableContract(BaseModel):
@@ -62,6 +81,12 @@ class TableContract(BaseModel):
         where = f"{self.database}.{self.table}"
         if len(set(names)) != len(names):
             raise ValueError(f"{where}: duplicate column names")
+        wire = [c.wire_name for c in self.columns if not c.retired]
+        if len(set(wire)) != len(wire):
+            raise ValueError(f"{where}: two columns read the same source column (check source_name)")
+        for c in self.columns:
+            if c.retired and c.name in self.key:
+                raise ValueError(f"{where}: key column {c.name!r} cannot be retired")
         if not self.key and self.mode == "current_state":
             raise ValueError(
                 f"{where}: a record key is required in mode current_state; declare a surrogate key "
@@ -85,6 +110,11 @@ class TableContract(BaseModel):
     def topic(self) -> str:
         """Debezium's topic naming: <topic.prefix>.<database>.<table>."""
         return f"{self.source}.{self.database}.{self.table}"
+
+    @property
+    def source_columns(self) -> tuple[Column, ...]:
+        """The columns the source still has (retired ones excluded)."""
+        return tuple(c for c in self.columns if not c.retired)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -125,12 +155,15 @@ class TableContract(BaseModel):
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_defaults=False)
-        data["columns"] = [{k: v for k, v in c.items() if v is not None} for c in data["columns"]]
+        data["columns"] = [{k: v for k, v in c.items() if v is not None and not (k == "retired" and v is False)} for c in data["columns"]]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def contracts_dir(source: str | None = None) -> Path:
-    base = Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
+    """``CDCLAKE_CONTRACTS_DIR`` (a folder the running job re-reads) or the contracts packaged with the code."""
+    from cdc.settings import get_settings
+
+    base = get_settings().contracts_dir or Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
     return base / source if source else base
 
 

@@ -147,6 +147,20 @@ def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
     return decode_debezium(records, contract)
 
 
+def decode_checked(records: DataFrame, contract: TableContract) -> DataFrame:
+    """``decode_records`` plus the schema-drift check: what the stream and a replay both apply.
+
+    A column the contract does not know (or no longer gets) parks the event: never a silent drop.
+    DMS rows are checked against the contract by the DMS decoder itself.
+    """
+    from spark_jobs.drift import drift_reason
+
+    decoded = decode_records(records, contract)
+    if contract.capture_format != "debezium":
+        return decoded
+    return decoded.withColumn(ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), drift_reason(F.col("_kafka_value"), contract)))
+
+
 def decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES) -> DataFrame:
     """Debezium JSON (JsonConverter, schemas on or off) -> lake columns + meta + ``_cdc_error``.
 
@@ -179,7 +193,10 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     image = F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after"))
     image_text = F.when(is_delete, F.col("t.before")).otherwise(F.col("t.after"))
     snapshot = F.coalesce(~F.col("e.source.snapshot").isin(*SNAPSHOT_FALSE), F.lit(False))
-    cols = [to_lake_value(image.getField(c.name), c, modes).alias(c.name) for c in contract.columns]
+    cols = [
+        (F.lit(None).cast(lake_spark_type(c.lake_type)) if c.retired else to_lake_value(image.getField(c.wire_name), c, modes)).alias(c.name)
+        for c in contract.columns
+    ]
     meta = {
         ev.META_OP: op,
         ev.META_POS: position_sort_key(F.col("e.source.file"), F.col("e.source.pos"), snapshot, F.col("e.source.row")),
@@ -192,7 +209,7 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     }
     key_missing = F.lit(False)
     for k in contract.key:
-        key_missing = key_missing | image.getField(k).isNull()
+        key_missing = key_missing | image.getField(contract.column(k).wire_name).isNull()
     error = (
         F.when(F.col("e").isNull() | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
         .when(~op.isin(*(o.value for o in ev.Op)), F.concat(F.lit("unknown op "), op))
@@ -220,8 +237,8 @@ def _value_fit_errors(
     conversion cannot represent (a decimal too wide, a bad timestamp), digits a decimal's scale
     would round away, and integers outside the MySQL type's range.
     """
-    for c in contract.columns:
-        raw, txt = image.getField(c.name), image_text.getField(c.name)
+    for c in contract.source_columns:
+        raw, txt = image.getField(c.wire_name), image_text.getField(c.wire_name)
         t = c.lake_type
         mt = c.mysql_type
         wire = wire_encoding(mt, modes)

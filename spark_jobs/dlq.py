@@ -85,6 +85,20 @@ def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
     return spark.read.format("hudi").load(path).select(*COLUMNS)
 
 
+def parked_topics(spark: SparkSession, lake_root: str) -> dict[str, str]:
+    """Topics with pending dead letters the job parked for schema reasons (drift, blocked, no contract): topic -> a reason."""
+    from spark_jobs.drift import PARKED_PREFIXES
+
+    df = read_dead_letters(spark, lake_root)
+    if df is None:
+        return {}
+    parked = F.lit(False)
+    for p in PARKED_PREFIXES:
+        parked = parked | F.col("reason").startswith(p)
+    rows = df.where((F.col("status") == PENDING) & parked).groupBy("topic").agg(F.min("reason").alias("reason")).collect()
+    return {r["topic"]: r["reason"] for r in rows}
+
+
 def _select(df: DataFrame, *, table: str | None, status: str | None) -> DataFrame:
     if table:
         df = df.where((F.lower(F.col("table")) == table.lower()) | (F.lower(F.col("topic")) == table.lower()) | F.lower(F.col("topic")).endswith("." + table.lower()))
@@ -141,10 +155,14 @@ def replay(
     contracts: list[TableContract],
     *,
     table: str | None = None,
+    topic: str | None = None,
     log: Log = print,
 ) -> ReplayResult:
-    """Decode the pending dead letters again with ``contracts`` and apply the ones that now decode."""
-    from spark_jobs.decode import ERROR_COLUMN, decode_records
+    """Decode the pending dead letters again with ``contracts`` and apply the ones that now decode.
+
+    ``topic`` limits the replay to one topic (the stream unblocking a table after its contract changed).
+    """
+    from spark_jobs.decode import ERROR_COLUMN, decode_checked
     from spark_jobs.stream import apply_table
 
     result = ReplayResult()
@@ -152,6 +170,8 @@ def replay(
     if df is None:
         log("no dead-letter table yet: nothing to replay")
         return result
+    if topic is not None:
+        df = df.where(F.col("topic") == topic)
     pending = _select(df, table=table, status=PENDING).persist()
     try:
         topics = [r["topic"] for r in pending.select("topic").distinct().collect()]
@@ -167,7 +187,7 @@ def replay(
                 result.still_failing += n
                 result.reasons.append(f"{topic}: still no contract ({n} record(s))")
                 continue
-            decoded = decode_records(records.where(F.col("value").isNotNull()), contract).persist()
+            decoded = decode_checked(records.where(F.col("value").isNotNull()), contract).persist()
             try:
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())

@@ -1,12 +1,10 @@
 """Schema drift: a change event whose row image has columns the contract does not know, or lacks ones it requires.
 
-Debezium writes values without schemas here, so drift is visible in the row image's
-field names. Each event gets a reason (or null) computed with native functions; an
-event with drift is parked in the dead-letter table rather than decoded with a
-contract that would drop the new column's values. Once a table has drifted, the
-job parks every later event of that table too (``BlockedTables``), so that when the
-contract is fixed the parked events are applied first, in source order, and the
-newer ones after them.
+Debezium writes values without schemas here, so drift is visible in the row image's field
+names. Each event gets a reason (or null) computed with native functions. A table whose
+events drift is *blocked*: this and every later event of the table is parked in the
+dead-letter table (other tables go on), until its contract changes; the job then replays the
+parked events first, in source order, and applies newer ones after them (spark_jobs.stream).
 """
 
 from __future__ import annotations
@@ -20,6 +18,10 @@ from lakehouse_schemas.contract import TableContract
 
 DRIFT_PREFIX = "schema drift"
 BLOCKED_PREFIX = "table blocked"
+NO_CONTRACT_PREFIX = "no contract"
+# Dead letters the job parked for schema reasons: replayed automatically once the contract changes.
+PARKED_PREFIXES = (DRIFT_PREFIX, BLOCKED_PREFIX, NO_CONTRACT_PREFIX)
+FIX = "update the contract (cdclake contracts sync): the running job replays the parked events first, no restart needed"
 
 
 def _image_json(value: SparkColumn, path: str) -> SparkColumn:
@@ -29,12 +31,11 @@ def _image_json(value: SparkColumn, path: str) -> SparkColumn:
 
 def drift_reason(value: SparkColumn, contract: TableContract) -> SparkColumn:
     """Null when the row image's columns are the contract's; otherwise what differs and what to do."""
-    known = F.array(*[F.lit(c.name) for c in contract.columns])
+    known = F.array(*[F.lit(c.wire_name) for c in contract.source_columns])
     image = F.coalesce(_image_json(value, "after"), _image_json(value, "before"))
     keys = F.json_object_keys(image)
     added = F.array_sort(F.array_except(keys, known))
     dropped = F.array_sort(F.array_except(known, keys))
-    fix = "update the contract (cdclake contracts init) and restart the job: parked events are replayed first"
     if contract.on_missing_column == "null":
         dropped = F.array().cast("array<string>")
     return (
@@ -42,25 +43,40 @@ def drift_reason(value: SparkColumn, contract: TableContract) -> SparkColumn:
         .when(
             F.size(added) > 0,
             F.concat(F.lit(f"{DRIFT_PREFIX}: {contract.qualified_source} has column(s) not in the contract: "),
-                     F.array_join(added, ", "), F.lit(f"; {fix}")),
+                     F.array_join(added, ", "), F.lit(f"; {FIX}")),
         )
         .when(
             F.size(dropped) > 0,
             F.concat(F.lit(f"{DRIFT_PREFIX}: {contract.qualified_source} no longer sends column(s) "),
-                     F.array_join(dropped, ", "), F.lit(f"; {fix}")),
+                     F.array_join(dropped, ", "), F.lit(f" (contract on_missing_column: park); {FIX}")),
         )
     )
 
 
+def is_parked(reason: str | None) -> bool:
+    return bool(reason) and reason.startswith(PARKED_PREFIXES)
+
+
 @dataclass
 class BlockedTables:
-    """Tables whose events are parked until their contract is fixed: source table -> first drift reason."""
+    """Topics whose events are parked until their contract changes: topic -> (first reason, contract seen then)."""
 
-    tables: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, tuple[str, TableContract | None]] = field(default_factory=dict)
 
-    def block(self, table: str, reason: str) -> None:
-        self.tables.setdefault(table, reason)
+    def block(self, topic: str, reason: str, contract: TableContract | None) -> None:
+        first = self.tables.get(topic, (reason, None))[0]
+        self.tables[topic] = (first, contract)
 
-    def reason(self, table: str) -> str | None:
-        first = self.tables.get(table)
-        return None if first is None else f"{BLOCKED_PREFIX} after earlier {first.split(';')[0]}"
+    def unblock(self, topic: str) -> None:
+        self.tables.pop(topic, None)
+
+    def is_blocked(self, topic: str) -> bool:
+        return topic in self.tables
+
+    def contract_changed(self, topic: str, contract: TableContract | None) -> bool:
+        """True when the table is blocked and its contract is not the one it was blocked under."""
+        return topic in self.tables and self.tables[topic][1] != contract
+
+    def reason(self, topic: str) -> str:
+        first = self.tables[topic][0].split(";")[0]
+        return f"{BLOCKED_PREFIX} after an earlier {first}; {FIX}"

@@ -90,6 +90,14 @@ def normalise(value: Any, type_base: str) -> Any:
     return value
 
 
+def comparable_view(contract: TableContract) -> TableContract:
+    """The lake's columns that the source still has: retired (dropped-in-source) columns are the lake's alone."""
+    view = lake_view(contract)
+    if not any(c.retired for c in view.columns):
+        return view
+    return view.model_copy(update={"columns": view.source_columns})
+
+
 def source_rows(settings: Settings, contract: TableContract) -> dict[tuple, tuple]:
     return source_snapshot(settings, [contract]).rows[contract.qualified_source]
 
@@ -105,8 +113,9 @@ def source_snapshot(settings: Settings, contracts: list[TableContract]) -> Sourc
         file, pos, gtid = _snapshot_position(cur)
         rows = {}
         for contract in contracts:
-            view = lake_view(contract)
-            cols = ", ".join(f"`{c.name}`" for c in view.columns)
+            view = comparable_view(contract)
+            # A renamed column is read under its source name and compared under the lake's.
+            cols = ", ".join(f"`{c.wire_name}` AS `{c.name}`" for c in view.columns)
             cur.execute(f"SELECT {cols} FROM `{contract.database}`.`{contract.table}`")
             rows[contract.qualified_source] = _keyed(view, protect_rows(view, cur.fetchall(), key))
         cur.execute("COMMIT")
@@ -199,7 +208,7 @@ def reconcile(
     """Compare every contract's table; the source is read at one consistent position unless ``snapshot`` is given."""
     snap = snapshot or source_snapshot(settings, contracts)
     diffs = []
-    for c in map(lake_view, contracts):
+    for c in map(comparable_view, contracts):
         lake, in_flight = lake_rows(spark, settings, c, newer_than=snap.sort_key if snap.binlog_file else None)
         # A key the lake already has in a newer version is compared on neither side.
         src = {k: v for k, v in snap.rows[c.qualified_source].items() if k not in in_flight}

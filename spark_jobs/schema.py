@@ -76,7 +76,7 @@ def wire_spark_type(c: Column, modes: DebeziumModes = CONNECTOR_MODES) -> T.Data
 def row_wire_struct(contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES, *, text: bool = False) -> T.StructType:
     """The row image as it is on the wire; ``text=True``: every column as its raw JSON text."""
     return T.StructType(
-        [T.StructField(c.name, T.StringType() if text else wire_spark_type(c, modes), True) for c in contract.columns]
+        [T.StructField(c.wire_name, T.StringType() if text else wire_spark_type(c, modes), True) for c in contract.source_columns]
     )
 
 

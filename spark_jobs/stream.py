@@ -17,16 +17,19 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.errors import CdcLakeError
 from cdc.events import META_OP
 from cdc.settings import Settings, get_settings
-from lakehouse_schemas.contract import TableContract, load_contracts
+from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
 from spark_jobs import history, pii, truncate
-from spark_jobs.decode import ERROR_COLUMN, decode_records
-from spark_jobs.drift import drift_reason
+from spark_jobs.decode import ERROR_COLUMN, decode_checked
+from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
 from spark_jobs.lake import table_exists
 from spark_jobs.session import build_session
 from spark_jobs.dlq import write_dead_letters
@@ -70,44 +73,116 @@ def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_
     write_table(latest, contract, lake_root, batch_id=batch_id)
 
 
-def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchStats, log: Log):
-    by_topic = {c.topic(): c for c in contracts}
+ContractSource = Callable[[], list[TableContract]]
+
+
+def contract_reloader(directory: Path, log: Log = print) -> ContractSource:
+    """Re-read the contracts on every call: a new or changed contract applies from the next batch, no restart.
+
+    A contract directory that stops validating keeps the last good contracts (and says so), so a typo
+    in one YAML file never stops the running job.
+    """
+    last: list[TableContract] = []
+    last_error: list[str] = []
+
+    def load() -> list[TableContract]:
+        nonlocal last
+        try:
+            last = load_contracts(directory=directory)
+            last_error.clear()
+        except CdcLakeError as exc:
+            if not last:
+                raise
+            if str(exc) not in last_error:
+                log(f"contracts did not load, keeping the previous ones: {exc}")
+                last_error[:] = [str(exc)]
+        return last
+
+    return load
+
+
+@dataclass
+class JobState:
+    """What the running query remembers between batches (rebuilt from the dead-letter table on start)."""
+
+    blocked: BlockedTables = field(default_factory=BlockedTables)
+    loaded: bool = False
+
+
+def _raw_dead(records: DataFrame, table: str | None, reason: str) -> DataFrame:
+    return records.select(
+        "topic", "partition", "offset", F.lit(table).cast("string").alias("table"),
+        F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"), F.lit(reason).alias("reason"),
+    )
+
+
+def _decoded_dead(decoded: DataFrame, contract: TableContract, reason: SparkColumn) -> DataFrame:
+    return decoded.select(
+        F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"),
+        F.col("_cdc_offset").alias("offset"), F.lit(contract.qualified_source).alias("table"),
+        F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"), reason.alias("reason"),
+    )
+
+
+def _unblock(spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log) -> None:
+    """Replay the parked events of every blocked table whose contract changed; unblock it when none still fail."""
+    from spark_jobs import dlq
+
+    if not state.loaded:
+        for topic, reason in dlq.parked_topics(spark, lake_root).items():
+            state.blocked.block(topic, reason, None)
+            log(f"{topic}: blocked by parked dead letters ({reason.split(';')[0]})")
+        state.loaded = True
+    for topic in sorted(state.blocked.tables):
+        contract = by_topic.get(topic)
+        if contract is None or not state.blocked.contract_changed(topic, contract):
+            continue
+        result = dlq.replay(spark, lake_root, [contract], topic=topic, log=log)
+        if result.still_failing:
+            state.blocked.block(topic, result.reasons[0] if result.reasons else state.blocked.tables[topic][0], contract)
+            log(f"{topic}: still blocked, {result.still_failing} parked event(s) do not fit the new contract: {result.reasons[:1]}")
+        else:
+            state.blocked.unblock(topic)
+            log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
+
+
+def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: str, stats: BatchStats, log: Log):
+    source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
+    state = JobState()
 
     def process(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
+        by_topic = {c.topic(): c for c in source()}
+        _unblock(batch.sparkSession, state, by_topic, lake_root, log)
         batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
         batch.persist()
         try:
             counts = {r["topic"]: r["count"] for r in batch.groupBy("topic").count().collect()}
             dead: list[DataFrame] = []
             for topic, n in sorted(counts.items()):
+                records = batch.where(F.col("topic") == topic)
                 contract = by_topic.get(topic)
                 if contract is None:
-                    dead.append(
-                        batch.where(F.col("topic") == topic).select(
-                            "topic", "partition", "offset", F.lit(None).cast("string").alias("table"),  # dlq derives db.table from the topic
-                            F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"),
-                            F.lit(f"no contract for topic {topic}: add lakehouse_schemas/tables/.../<table>.yaml").alias("reason"),
-                        )
-                    )
-                    log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) dead-lettered")
+                    reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
+                    dead.append(_raw_dead(records, None, reason))  # dlq derives db.table from the topic
+                    state.blocked.block(topic, reason, None)
+                    log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) parked until it has one")
                     continue
-                decoded = decode_records(batch.where(F.col("topic") == topic), contract)
-                if contract.capture_format == "debezium":
-                    # A column the contract does not know (or no longer gets) parks the event: never a silent drop.
-                    decoded = decoded.withColumn(
-                        ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), drift_reason(F.col("_kafka_value"), contract))
-                    )
-                decoded = decoded.persist()
-                bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
-                dead.append(
-                    bad.select(
-                        F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"),
-                        F.col("_cdc_offset").alias("offset"), F.lit(contract.qualified_source).alias("table"),
-                        F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"),
-                        F.col(ERROR_COLUMN).alias("reason"),
-                    )
-                )
+                if state.blocked.is_blocked(topic):
+                    # Later events wait behind the parked ones, so they are applied after them, in source order.
+                    dead.append(_raw_dead(records, contract.qualified_source, state.blocked.reason(topic)))
+                    log(f"batch {batch_id}: {contract.qualified_source} is blocked; {n} record(s) parked")
+                    continue
+                decoded = decode_checked(records, contract).persist()
+                first_drift = decoded.where(F.col(ERROR_COLUMN).startswith(DRIFT_PREFIX)).select(ERROR_COLUMN).limit(1).collect()
+                if first_drift:
+                    # Incompatible with the contract: stop this table only, parking all of its events of this batch.
+                    reason = first_drift[0][0]
+                    state.blocked.block(topic, reason, contract)
+                    dead.append(_decoded_dead(decoded, contract, F.coalesce(F.col(ERROR_COLUMN), F.lit(state.blocked.reason(topic)))))
+                    log(f"batch {batch_id}: {reason}")
+                    continue
+                dead.append(_decoded_dead(decoded.where(F.col(ERROR_COLUMN).isNotNull()), contract, F.col(ERROR_COLUMN)))
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 apply_table(good, contract, lake_root, batch_id)
                 decoded.unpersist()
@@ -116,11 +191,13 @@ def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchSt
                 all_dead = dead[0]
                 for d in dead[1:]:
                     all_dead = all_dead.unionByName(d)
+                all_dead = all_dead.persist()
                 n_dead = all_dead.count()
                 if n_dead:
                     write_dead_letters(all_dead, lake_root)
                     stats.dead_letters += n_dead
                     log(f"batch {batch_id}: {n_dead} record(s) to the dead-letter table (cdclake dlq list)")
+                all_dead.unpersist()
             stats.batches += 1
             stats.records += sum(counts.values())
             log(
@@ -136,7 +213,7 @@ def make_batch_fn(contracts: list[TableContract], lake_root: str, stats: BatchSt
 def start(
     spark: SparkSession,
     settings: Settings,
-    contracts: list[TableContract],
+    contracts: list[TableContract] | ContractSource,
     *,
     trigger: str = "available-now",
     interval: str = "30 seconds",
@@ -148,7 +225,7 @@ def start(
     reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
-        .option("subscribePattern", topic_pattern(contracts))
+        .option("subscribePattern", topic_pattern(contracts() if callable(contracts) else contracts))
         .option("startingOffsets", "earliest")
         # A gap in the topic (retention deleted unread changes) must stop the job, not be skipped.
         .option("failOnDataLoss", "true")
@@ -176,12 +253,13 @@ def run(
     log: Log = print,
 ) -> BatchStats:
     settings = settings or get_settings()
-    contracts = load_contracts(settings.source.name)
+    directory = settings.contracts_dir / settings.source.name if settings.contracts_dir else contracts_dir(settings.source.name)
+    contracts = contract_reloader(directory, log)
     spark = spark or build_session(settings, "cdclake-stream", log)
     query, stats = start(
         spark, settings, contracts, trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=log
     )
-    log(f"streaming {len(contracts)} table(s) of source {settings.source.name} into {settings.lake_root} ({trigger})")
+    log(f"streaming {len(contracts())} table(s) of source {settings.source.name} into {settings.lake_root} ({trigger})")
     query.awaitTermination()
     return stats
 
