@@ -112,6 +112,13 @@ class TableContract(BaseModel):
         return f"{self.source}.{self.database}.{self.table}"
 
     @property
+    def fingerprint(self) -> str:
+        """Identifies this version of the contract (dead letters record the version they failed under)."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+    @property
     def source_columns(self) -> tuple[Column, ...]:
         """The columns the source still has (retired ones excluded)."""
         return tuple(c for c in self.columns if not c.retired)

@@ -28,6 +28,9 @@ DEAD_LETTER_DB = "_cdclake"
 PENDING = "pending"
 REPLAYED = "replayed"
 COLUMNS = ("id", "topic", "partition", "offset", "table", "key", "value", "reason", "dead_lettered_at", "status", "replayed_at")
+# The contract version (TableContract.fingerprint) a dead letter failed under: the job replays a
+# table's pending dead letters when its contract is no longer that version.
+CONTRACT_COLUMN = "contract"
 
 Log = Callable[[str], None]
 
@@ -58,8 +61,9 @@ def table_of_topic(topic: F.Column) -> F.Column:
     return F.when(F.size(parts) >= 3, F.concat_ws(".", F.element_at(parts, -2), F.element_at(parts, -1)))
 
 
-def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING) -> None:
-    """df columns: topic, partition, offset, table, key, value, reason."""
+def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, contract: TableContract | None = None) -> None:
+    """df columns: topic, partition, offset, table, key, value, reason (and optionally ``contract``, else from ``contract``)."""
+    fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(contract.fingerprint if contract else None)
     out = df.select(
         F.concat_ws(":", "topic", F.col("partition").cast("string"), F.col("offset").cast("string")).alias("id"),
         F.col("topic"),
@@ -72,6 +76,7 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING) 
         F.current_timestamp().alias("dead_lettered_at"),
         F.lit(status).alias("status"),
         (F.current_timestamp() if status == REPLAYED else F.lit(None).cast("timestamp")).alias("replayed_at"),
+        fp.cast("string").alias(CONTRACT_COLUMN),
     )
     out.write.format("hudi").options(**DEAD_LETTER_OPTIONS).mode("append").save(dead_letter_path(lake_root))
 
@@ -85,18 +90,34 @@ def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
     return spark.read.format("hudi").load(path).select(*COLUMNS)
 
 
-def parked_topics(spark: SparkSession, lake_root: str) -> dict[str, str]:
-    """Topics with pending dead letters the job parked for schema reasons (drift, blocked, no contract): topic -> a reason."""
+@dataclass(frozen=True)
+class PendingTopic:
+    """A topic's pending dead letters: the contract versions they failed under, and a parking reason if the table is blocked."""
+
+    contracts: frozenset[str | None]
+    parked_reason: str | None
+
+
+def pending_topics(spark: SparkSession, lake_root: str) -> dict[str, PendingTopic]:
     from spark_jobs.drift import PARKED_PREFIXES
 
-    df = read_dead_letters(spark, lake_root)
-    if df is None:
+    path = dead_letter_path(lake_root)
+    from spark_jobs.lake import table_exists
+
+    if not table_exists(spark, path):
         return {}
+    df = spark.read.format("hudi").load(path)
+    fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(None).cast("string")
     parked = F.lit(False)
     for p in PARKED_PREFIXES:
         parked = parked | F.col("reason").startswith(p)
-    rows = df.where((F.col("status") == PENDING) & parked).groupBy("topic").agg(F.min("reason").alias("reason")).collect()
-    return {r["topic"]: r["reason"] for r in rows}
+    rows = (
+        df.where(F.col("status") == PENDING)
+        .groupBy("topic")
+        .agg(F.collect_set(F.coalesce(fp, F.lit(""))).alias("fps"), F.min(F.when(parked, F.col("reason"))).alias("parked"))
+        .collect()
+    )
+    return {r["topic"]: PendingTopic(frozenset(f or None for f in r["fps"]), r["parked"]) for r in rows}
 
 
 def _select(df: DataFrame, *, table: str | None, status: str | None) -> DataFrame:
@@ -193,7 +214,8 @@ def replay(
                 bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())
                 n_good, n_bad = good.count(), bad.count()
                 if n_good:
-                    apply_table(good, contract, lake_root, batch_id)
+                    # A parked change older than what the lake already applied for its key must not bring a row back.
+                    apply_table(good, contract, lake_root, batch_id, stale_guard=True)
                     done = good.select(
                         F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"), F.col("_cdc_offset").alias("offset")
                     )
@@ -213,6 +235,7 @@ def replay(
                             F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"), F.col(ERROR_COLUMN).alias("reason"),
                         ),
                         lake_root,
+                        contract=contract,
                     )
                     result.reasons += [f"{topic}: {r[ERROR_COLUMN]}" for r in bad.select(ERROR_COLUMN).limit(5).collect()]
                 # A record that decodes to nothing (a tombstone, a transaction marker) has nothing left to do.

@@ -27,7 +27,7 @@ from cdc.errors import CdcLakeError
 from cdc.events import META_OP
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import history, pii, truncate
+from spark_jobs import dlq, history, pii, truncate
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
 from spark_jobs.lake import table_exists
@@ -52,11 +52,14 @@ def topic_pattern(contracts: list[TableContract]) -> str:
     return f"^({'|'.join(prefixes)})\\.[^.]+$"
 
 
-def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int) -> None:
+def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int, *, stale_guard: bool = False) -> None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
     A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
     the rows it removed reach the history as op ``t`` and the current state as deletes.
+    ``stale_guard`` (replays of parked changes): a change older than one the history already holds
+    for its key reaches the history only. Without it a parked insert replayed after the key's
+    later delete would bring the row back, since a deleted row leaves no position to compare with.
     """
     protected = pii.protect(good, contract)
     current = None
@@ -67,6 +70,8 @@ def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_
     to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
     history.write_history(to_history, contract, lake_root, batch_id=batch_id)
     latest = latest_per_key(r.after, contract)
+    if stale_guard and contract.mode == "current_state":
+        latest = _drop_stale(latest, contract, lake_root, history_before=to_history)
     if r.removed is not None:
         # A key written again after the truncate keeps that later change.
         latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
@@ -103,16 +108,22 @@ def contract_reloader(directory: Path, log: Log = print) -> ContractSource:
 
 @dataclass
 class JobState:
-    """What the running query remembers between batches (rebuilt from the dead-letter table on start)."""
+    """What the running query remembers between batches; rebuilt from the dead-letter table when it starts."""
 
     blocked: BlockedTables = field(default_factory=BlockedTables)
+    # topic -> contract versions its pending dead letters failed under
+    pending: dict[str, set[str | None]] = field(default_factory=dict)
     loaded: bool = False
 
+    def note_dead(self, topic: str, contract: TableContract | None) -> None:
+        self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
 
-def _raw_dead(records: DataFrame, table: str | None, reason: str) -> DataFrame:
+
+def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
     return records.select(
-        "topic", "partition", "offset", F.lit(table).cast("string").alias("table"),
+        "topic", "partition", "offset", F.lit(contract.qualified_source if contract else None).cast("string").alias("table"),
         F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"), F.lit(reason).alias("reason"),
+        F.lit(contract.fingerprint if contract else None).cast("string").alias(dlq.CONTRACT_COLUMN),
     )
 
 
@@ -121,29 +132,55 @@ def _decoded_dead(decoded: DataFrame, contract: TableContract, reason: SparkColu
         F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"),
         F.col("_cdc_offset").alias("offset"), F.lit(contract.qualified_source).alias("table"),
         F.col("_kafka_key").alias("key"), F.col("_kafka_value").alias("value"), reason.alias("reason"),
+        F.lit(contract.fingerprint).alias(dlq.CONTRACT_COLUMN),
     )
 
 
-def _unblock(spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log) -> None:
-    """Replay the parked events of every blocked table whose contract changed; unblock it when none still fail."""
-    from spark_jobs import dlq
+def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log) -> None:
+    """Replay the pending dead letters of every table whose contract changed since they failed.
 
+    A widened or extended contract then applies what it used to refuse; a blocked table whose
+    parked events all apply is unblocked. Replays are idempotent, so a crash here is harmless.
+    """
     if not state.loaded:
-        for topic, reason in dlq.parked_topics(spark, lake_root).items():
-            state.blocked.block(topic, reason, None)
-            log(f"{topic}: blocked by parked dead letters ({reason.split(';')[0]})")
+        for topic, p in dlq.pending_topics(spark, lake_root).items():
+            state.pending[topic] = set(p.contracts)
+            if p.parked_reason:
+                state.blocked.block(topic, p.parked_reason, None)
+                log(f"{topic}: blocked by parked dead letters ({p.parked_reason.split(';')[0]})")
         state.loaded = True
-    for topic in sorted(state.blocked.tables):
+    for topic in sorted(state.pending):
         contract = by_topic.get(topic)
-        if contract is None or not state.blocked.contract_changed(topic, contract):
-            continue
+        if contract is None or state.pending[topic] == {contract.fingerprint}:
+            continue  # no contract yet, or nothing failed under an older version of it
         result = dlq.replay(spark, lake_root, [contract], topic=topic, log=log)
-        if result.still_failing:
-            state.blocked.block(topic, result.reasons[0] if result.reasons else state.blocked.tables[topic][0], contract)
-            log(f"{topic}: still blocked, {result.still_failing} parked event(s) do not fit the new contract: {result.reasons[:1]}")
-        else:
-            state.blocked.unblock(topic)
-            log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
+        state.pending[topic] = {contract.fingerprint} if result.still_failing else set()
+        if not state.pending[topic]:
+            del state.pending[topic]
+        if state.blocked.is_blocked(topic):
+            if result.still_failing:
+                state.blocked.block(topic, result.reasons[0] if result.reasons else state.blocked.tables[topic][0], contract)
+                log(f"{topic}: still blocked, {result.still_failing} parked event(s) do not fit the new contract: {result.reasons[:1]}")
+            else:
+                state.blocked.unblock(topic)
+                log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
+
+
+def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str, *, history_before: DataFrame) -> DataFrame:
+    from cdc.events import META_POS
+
+    spark = latest.sparkSession
+    if not table_exists(spark, contract.history_path(lake_root)):
+        return latest
+    keys = list(contract.key)
+    newest = (
+        history.read_history(spark, contract, lake_root)
+        .join(latest.select(*keys), keys, "left_semi")
+        .groupBy(*keys)
+        .agg(F.max(META_POS).alias("_newest_pos"))
+    )
+    stale = latest.join(newest, keys).where(F.col("_newest_pos") > F.col(META_POS)).select(*keys)
+    return latest.join(stale, keys, "left_anti")
 
 
 def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: str, stats: BatchStats, log: Log):
@@ -153,12 +190,13 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
     def process(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         by_topic = {c.topic(): c for c in source()}
-        _unblock(batch.sparkSession, state, by_topic, lake_root, log)
+        _catch_up(batch.sparkSession, state, by_topic, lake_root, log)
         batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
         batch.persist()
         try:
             counts = {r["topic"]: r["count"] for r in batch.groupBy("topic").count().collect()}
             dead: list[DataFrame] = []
+            cached: list[DataFrame] = []
             for topic, n in sorted(counts.items()):
                 records = batch.where(F.col("topic") == topic)
                 contract = by_topic.get(topic)
@@ -166,26 +204,32 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
                     dead.append(_raw_dead(records, None, reason))  # dlq derives db.table from the topic
                     state.blocked.block(topic, reason, None)
+                    state.note_dead(topic, None)
                     log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) parked until it has one")
                     continue
                 if state.blocked.is_blocked(topic):
                     # Later events wait behind the parked ones, so they are applied after them, in source order.
-                    dead.append(_raw_dead(records, contract.qualified_source, state.blocked.reason(topic)))
+                    dead.append(_raw_dead(records, contract, state.blocked.reason(topic)))
+                    state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {contract.qualified_source} is blocked; {n} record(s) parked")
                     continue
                 decoded = decode_checked(records, contract).persist()
-                first_drift = decoded.where(F.col(ERROR_COLUMN).startswith(DRIFT_PREFIX)).select(ERROR_COLUMN).limit(1).collect()
-                if first_drift:
+                cached.append(decoded)
+                err = F.col(ERROR_COLUMN)
+                flags = decoded.agg(F.min(F.when(err.startswith(DRIFT_PREFIX), err)).alias("drift"), F.count(err).alias("bad")).first()
+                if flags["drift"]:
                     # Incompatible with the contract: stop this table only, parking all of its events of this batch.
-                    reason = first_drift[0][0]
+                    reason = flags["drift"]
                     state.blocked.block(topic, reason, contract)
                     dead.append(_decoded_dead(decoded, contract, F.coalesce(F.col(ERROR_COLUMN), F.lit(state.blocked.reason(topic)))))
+                    state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {reason}")
                     continue
-                dead.append(_decoded_dead(decoded.where(F.col(ERROR_COLUMN).isNotNull()), contract, F.col(ERROR_COLUMN)))
+                if flags["bad"]:
+                    dead.append(_decoded_dead(decoded.where(err.isNotNull()), contract, err))
+                    state.note_dead(topic, contract)
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 apply_table(good, contract, lake_root, batch_id)
-                decoded.unpersist()
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             if dead:
                 all_dead = dead[0]
@@ -198,6 +242,8 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     stats.dead_letters += n_dead
                     log(f"batch {batch_id}: {n_dead} record(s) to the dead-letter table (cdclake dlq list)")
                 all_dead.unpersist()
+            for d in cached:
+                d.unpersist()
             stats.batches += 1
             stats.records += sum(counts.values())
             log(
