@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cdc.errors import ContractError
 from lakehouse_schemas.types import LakeType, MySQLType, lake_type, parse_mysql_type
@@ -74,6 +74,12 @@ class TableContract(BaseModel):
     # A column the source stops sending (DROP COLUMN): park the events (default) or keep the column, NULL from then on.
     on_missing_column: Literal["park", "null"] = "park"
     columns: tuple[Column, ...]
+
+    @field_validator("on_missing_column", mode="before")
+    @classmethod
+    def _yaml_null(cls, v: object) -> object:
+        # `on_missing_column: null` written unquoted, as the docs and sync's advice spell it, is YAML's None.
+        return "null" if v is None else v
 
     @model_validator(mode="after")
     def _check(self) -> TableContract:

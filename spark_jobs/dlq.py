@@ -82,11 +82,11 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
 
 
 def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
-    from spark_jobs.lake import table_exists
+    from spark_jobs.lake import completed_instants, table_exists
 
     path = dead_letter_path(lake_root)
-    if not table_exists(spark, path):
-        return None
+    if not table_exists(spark, path) or not completed_instants(spark, path):
+        return None  # not written yet, or its first commit is still in flight
     return spark.read.format("hudi").load(path).select(*COLUMNS)
 
 
@@ -101,10 +101,10 @@ class PendingTopic:
 def pending_topics(spark: SparkSession, lake_root: str) -> dict[str, PendingTopic]:
     from spark_jobs.drift import PARKED_PREFIXES
 
-    path = dead_letter_path(lake_root)
-    from spark_jobs.lake import table_exists
+    from spark_jobs.lake import completed_instants, table_exists
 
-    if not table_exists(spark, path):
+    path = dead_letter_path(lake_root)
+    if not table_exists(spark, path) or not completed_instants(spark, path):
         return {}
     df = spark.read.format("hudi").load(path)
     fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(None).cast("string")

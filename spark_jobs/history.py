@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from cdc import events as ev
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
+from spark_jobs.lake import align_to_table
 
 
 def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
@@ -39,7 +40,7 @@ def write_history(df: DataFrame, contract: TableContract, lake_root: str, *, bat
     """Append every change of ``df`` to the table's history (idempotent under replay)."""
     if not contract.key:
         return  # an append-only table (no key) is its own change log: nothing to add
-    rows = history_rows(df, contract)
+    rows = align_to_table(history_rows(df, contract), contract.history_path(lake_root))
     opts = H.history_write_options(contract)
     opts[H.AVRO_SCHEMA] = avro_schema(rows, contract.history_table)
     if batch_id is not None:

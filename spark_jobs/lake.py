@@ -135,3 +135,26 @@ def catalog_state(spark: SparkSession, settings: Settings, contracts: list[Table
                 rows = spark.read.format("hudi").load(path).select(*cols[name]).distinct().collect()
                 partitions[key] = sorted(tuple("" if v is None else str(v) for v in r) for r in rows)
     return existing, partitions
+
+
+# Column order of each Hudi table this process writes, so a batch's columns can follow it.
+_COLUMN_ORDER: dict[str, tuple[str, ...]] = {}
+
+
+def align_to_table(df: DataFrame, path: str) -> DataFrame:
+    """``df`` with the table's existing columns in the table's order and new ones (ADD COLUMN) last.
+
+    Hudi 1.1's insert path maps a batch's fields onto the table schema by position: a new column
+    in the middle shifts every later value into the wrong column. Appending new columns keeps an
+    evolution a pure addition (plus int -> long promotion), which Hudi applies in place.
+    """
+    known = _COLUMN_ORDER.get(path)
+    if known is None or not set(df.columns) <= set(known):
+        spark = df.sparkSession
+        if table_exists(spark, path) and completed_instants(spark, path):
+            known = tuple(c for c in spark.read.format("hudi").load(path).columns if not c.startswith("_hoodie_") or c == H.DELETE_MARKER_COLUMN)
+        else:
+            known = ()
+    ordered = [c for c in known if c in df.columns] + [c for c in df.columns if c not in known]
+    _COLUMN_ORDER[path] = tuple(ordered) + tuple(c for c in known if c not in ordered)
+    return df.select(*ordered)

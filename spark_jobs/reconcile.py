@@ -17,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from cdc.access.pii import lake_view, pii_key, protect_rows
 from cdc.settings import Settings
 from cdc.source import connect
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import read_table, table_exists
+from spark_jobs.lake import completed_instants, read_table, table_exists
 
 
 @dataclass(frozen=True)
@@ -150,15 +151,19 @@ def lake_rows(
     """The lake's rows by key, and the keys left out because their change is at or after ``newer_than``."""
     from cdc.events import META_POS
 
-    if not table_exists(spark, contract.table_path(settings.lake_root)):
-        return {}, set()
+    path = contract.table_path(settings.lake_root)
+    if not table_exists(spark, path) or not completed_instants(spark, path):
+        return {}, set()  # not written yet, or its first commit is still in flight
     df = read_table(spark, contract, settings.lake_root, as_of=as_of)
+    # A column the contract has but the lake table not yet (the job has not applied the evolved
+    # contract): NULL there, so it shows as a difference instead of failing the comparison.
+    cols = [F.col(c.name) if c.name in df.columns else F.lit(None).alias(c.name) for c in contract.columns]
     in_flight: set[tuple] = set()
     if newer_than is not None:
-        newer = df.where(df[META_POS] >= newer_than).select(*[c.name for c in contract.columns])
+        newer = df.where(df[META_POS] >= newer_than).select(*cols)
         in_flight = set(_keyed(contract, [tuple(r) for r in newer.collect()]))
         df = df.where(df[META_POS] < newer_than)
-    df = df.select(*[c.name for c in contract.columns])
+    df = df.select(*cols)
     return _keyed(contract, [tuple(r) for r in df.collect()]), in_flight
 
 

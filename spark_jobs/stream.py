@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cdc.errors import CdcLakeError
-from cdc.events import META_OP
+from cdc.events import META_OP, META_POS
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
 from spark_jobs import dlq, history, pii, truncate
@@ -167,8 +167,6 @@ def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableCon
 
 
 def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str, *, history_before: DataFrame) -> DataFrame:
-    from cdc.events import META_POS
-
     spark = latest.sparkSession
     if not table_exists(spark, contract.history_path(lake_root)):
         return latest
@@ -216,15 +214,23 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                 decoded = decode_checked(records, contract).persist()
                 cached.append(decoded)
                 err = F.col(ERROR_COLUMN)
-                flags = decoded.agg(F.min(F.when(err.startswith(DRIFT_PREFIX), err)).alias("drift"), F.count(err).alias("bad")).first()
+                drifted = err.startswith(DRIFT_PREFIX)
+                flags = decoded.agg(
+                    F.min_by(err, F.when(drifted, F.col(META_POS))).alias("drift"),
+                    F.min(F.when(drifted, F.col(META_POS))).alias("drift_pos"),
+                    F.count(err).alias("bad"),
+                ).first()
                 if flags["drift"]:
-                    # Incompatible with the contract: stop this table only, parking all of its events of this batch.
+                    # Incompatible with the contract: stop this table only. Its events from the first drifting
+                    # one on are parked; the ones before it (written before the ALTER) still apply, so the
+                    # parked ones all share the new shape and apply together once the contract has it.
                     reason = flags["drift"]
                     state.blocked.block(topic, reason, contract)
-                    dead.append(_decoded_dead(decoded, contract, F.coalesce(F.col(ERROR_COLUMN), F.lit(state.blocked.reason(topic)))))
+                    later = F.col(META_POS) >= F.lit(flags["drift_pos"])
+                    dead.append(_decoded_dead(decoded.where(later), contract, F.coalesce(err, F.lit(state.blocked.reason(topic)))))
                     state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {reason}")
-                    continue
+                    decoded = decoded.where(~later)
                 if flags["bad"]:
                     dead.append(_decoded_dead(decoded.where(err.isNotNull()), contract, err))
                     state.note_dead(topic, contract)

@@ -29,7 +29,8 @@ def sweep(spark: SparkSession, contracts: list[TableContract], lake_root: str, b
         stale = read_table(spark, c, lake_root).where(F.col(ev.META_POS) < F.lit(before))
         n = stale.count()
         if n:
-            keep = [col.name for col in c.columns] + [m for m in ev.META_COLUMNS if m != ev.META_POS]
+            # The lake's own columns, not the contract's: PII-dropped or retired columns are not in the table.
+            keep = [n for n in stale.columns if not n.startswith("_hoodie_") and n not in (ev.META_POS, ev.META_OP)]
             deletes = stale.select(*keep).withColumn(ev.META_POS, F.lit(before)).withColumn(ev.META_OP, F.lit(ev.Op.DELETE.value))
             write_table(deletes.withColumn(DELETE_MARKER_COLUMN, F.lit(True)), c, lake_root)
         removed[c.qualified_target] = n

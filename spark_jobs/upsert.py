@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 from cdc import events as ev
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
+from spark_jobs.lake import align_to_table
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     """Keep the change with the greatest source position per record key (the last one wins).
@@ -32,4 +33,5 @@ def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch
     opts = H.write_options(contract)
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)
-    df.write.format("hudi").options(**opts).mode("append").save(contract.table_path(lake_root))
+    path = contract.table_path(lake_root)
+    align_to_table(df, path).write.format("hudi").options(**opts).mode("append").save(path)
