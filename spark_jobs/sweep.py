@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from cdc import events as ev
 from lakehouse_schemas.contract import TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
-from spark_jobs.lake import read_table, table_exists
+from spark_jobs.lake import align_to_table, read_table, table_exists
 from spark_jobs.upsert import write_table
 
 Log = Callable[[str], None]
@@ -29,10 +29,13 @@ def sweep(spark: SparkSession, contracts: list[TableContract], lake_root: str, b
         stale = read_table(spark, c, lake_root).where(F.col(ev.META_POS) < F.lit(before))
         n = stale.count()
         if n:
-            # The lake's own columns, not the contract's: PII-dropped or retired columns are not in the table.
-            keep = [n for n in stale.columns if not n.startswith("_hoodie_") and n not in (ev.META_POS, ev.META_OP)]
-            deletes = stale.select(*keep).withColumn(ev.META_POS, F.lit(before)).withColumn(ev.META_OP, F.lit(ev.Op.DELETE.value))
-            write_table(deletes.withColumn(DELETE_MARKER_COLUMN, F.lit(True)), c, lake_root)
+            stamp = {ev.META_POS: F.lit(before), ev.META_OP: F.lit(ev.Op.DELETE.value), DELETE_MARKER_COLUMN: F.lit(True)}
+            # The lake's own columns, not the contract's (PII-dropped or retired columns are not in the table),
+            # in the table's order: Hudi's insert path maps fields by position.
+            cols = [name for name in stale.columns if not name.startswith("_hoodie_") or name == DELETE_MARKER_COLUMN]
+            cols += [DELETE_MARKER_COLUMN] if DELETE_MARKER_COLUMN not in cols else []
+            deletes = stale.select(*[stamp[name].alias(name) if name in stamp else F.col(name) for name in cols])
+            write_table(align_to_table(deletes, c.table_path(lake_root)), c, lake_root)
         removed[c.qualified_target] = n
         log(f"swept {n} stale row(s) from {c.qualified_target}")
     return removed

@@ -42,6 +42,11 @@ JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 TYPE_SETTINGS = dict(CONNECTOR_TYPE_SETTINGS)
 
 
+def notification_topic(source_name: str) -> str:
+    """Debezium's notifications (incremental snapshot started / table scanned / completed): how a backfill is seen to end."""
+    return f"__debezium-notifications.{source_name}"
+
+
 def connector_name(settings: Settings) -> str:
     return f"cdclake-{settings.source.name}"
 
@@ -84,6 +89,8 @@ def render(
         "signal.enabled.channels": "source",
         "signal.data.collection": SIGNAL_COLLECTION,
         "incremental.snapshot.chunk.size": "2048",
+        "notification.enabled.channels": "sink",
+        "notification.sink.topic.name": notification_topic(s.name),
         "tombstones.on.delete": "true",
         # Heartbeats move the committed offset forward while the tables are idle: that is what lag is measured against.
         "heartbeat.interval.ms": "1000",
@@ -335,7 +342,7 @@ def source_topics(settings: Settings) -> list[str]:
     admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers, "log_level": 0})
     topics = admin.list_topics(timeout=10).topics
     return sorted(
-        t for t in topics if t == p or t.startswith(f"{p}.") or t in (f"_schema-history.{p}", f"__debezium-heartbeat.{p}")
+        t for t in topics if t == p or t.startswith(f"{p}.") or t in (f"_schema-history.{p}", f"__debezium-heartbeat.{p}", notification_topic(p))
     )
 
 

@@ -28,12 +28,18 @@ def _contracts(tables: tuple[str, ...]):
 
 @click.command("backfill")
 @click.argument("tables", nargs=-1, required=True)
+@click.option("--wait/--no-wait", default=True, help="block until Debezium reports the incremental snapshot completed")
+@click.option("--timeout", default=1800.0, show_default=True, help="seconds to wait for completion")
 @_friendly
-def backfill_cmd(tables: tuple[str, ...]) -> None:
+def backfill_cmd(tables: tuple[str, ...], wait: bool, timeout: float) -> None:
     """Re-read TABLES from the source (Debezium incremental snapshot) while streaming goes on."""
-    from cdc.capture.recovery import backfill
+    from cdc.capture.recovery import backfill, wait_backfill
 
-    backfill(get_settings(), _contracts(tables), log=_log)
+    settings = get_settings()
+    request = backfill(settings, _contracts(tables), log=_log)
+    if wait:
+        scanned = wait_backfill(settings, request, timeout_s=timeout, log=_log)
+        click.echo(" ".join(f"{t}={n}" for t, n in sorted(scanned.items())))
 
 
 @click.command("gap")
@@ -47,7 +53,6 @@ def gap_cmd() -> None:
         click.echo("no binlog gap: the connector's position is still on the source")
         return
     click.secho(gap.message(), fg="red", err=True)
-    click.echo("next: `cdclake capture resnapshot`, run the job until caught up, then `cdclake lake sweep --before KEY`", err=True)
     sys.exit(1)
 
 
