@@ -20,6 +20,7 @@ HUDI_TABLE_VERSION = 6  # Athena's Hudi reader (0.14/0.15) reads up to version 6
 KAFKA = "4.1.1"
 DEBEZIUM = "3.5.0.Final"  # newest release with both the MySQL and MariaDB plugins on the mirror
 LOG4J2 = "2.24.3"
+SLF4J = "2.0.16"
 MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 
 # Jars the Spark driver needs on its classpath (resolved with Maven, transitive runtime deps).
@@ -46,6 +47,9 @@ KAFKA_JARS = (
     f"org.apache.kafka:connect-json:{KAFKA}",
     f"org.apache.logging.log4j:log4j-slf4j2-impl:{LOG4J2}",
     f"org.apache.logging.log4j:log4j-core:{LOG4J2}",
+    # The log4j binding above needs the SLF4J 2 API; Kafka's transitive slf4j-api 1.7 would win otherwise
+    # and silently turn off every Connect and Debezium log line (no provider found).
+    f"org.slf4j:slf4j-api:{SLF4J}",
 )
 
 DEBEZIUM_PLUGINS = {

@@ -210,7 +210,11 @@ def compare(
 def reconcile(
     spark: SparkSession, settings: Settings, contracts: list[TableContract], *, snapshot: SourceSnapshot | None = None
 ) -> list[TableDiff]:
-    """Compare every contract's table; the source is read at one consistent position unless ``snapshot`` is given."""
+    """Compare every current-state table; the source is read at one consistent position unless ``snapshot`` is given.
+
+    Append-only tables (a change log, no current state) are not compared: see docs/guarantees.md.
+    """
+    contracts = [c for c in contracts if c.mode == "current_state"]
     snap = snapshot or source_snapshot(settings, contracts)
     diffs = []
     for c in map(comparable_view, contracts):
