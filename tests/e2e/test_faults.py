@@ -23,9 +23,9 @@ import pytest
 
 from cdc import stack
 from cdc.capture import debezium as dbz
-from cdc.settings import LakeSettings
 from cdc.workload import Workload
 from spark_jobs import pipeline
+from tests.e2e.support import assert_reconciled, file_lake
 
 pytestmark = pytest.mark.e2e
 
@@ -36,20 +36,6 @@ CHANGES = int(os.environ.get("CDCLAKE_FAULT_CHANGES", "600"))
 # per batch. Their backlog (snapshot ~2,700 rows + the workload) is split into 20+ batches.
 KILL9_TABLES = ("Customer", "Invoice", "InvoiceLine")
 MAX_OFFSETS = 150
-
-
-def _file_lake(settings, name: str):
-    base = settings.stack.state_dir / "test-lakes" / f"{name}-{os.getpid()}-{int(time.time())}"
-    return settings.model_copy(
-        update={"lake": LakeSettings(root=(base / "lake").resolve().as_uri(), checkpoint_root=(base / "ckpt").resolve().as_uri())}
-    )
-
-
-def _assert_reconciled(spark, settings, contracts):
-    diffs = pipeline.compare_all(spark, settings, contracts)
-    bad = [d.summary() for d in diffs if not d.equal]
-    assert not bad, "lake differs from source:\n" + "\n".join(bad)
-    assert all(d.hash_mismatches == 0 and d.source_rows == d.lake_rows for d in diffs)
 
 
 class DriverRun:
@@ -92,7 +78,7 @@ def _committed_batches(ckpt: Path) -> int:
 
 
 def test_driver_kill9_at_random_points(local_stack, spark, contracts, tmp_path):
-    settings = _file_lake(local_stack, "kill9")
+    settings = file_lake(local_stack, "kill9")
     contracts = [c for c in contracts if c.table in KILL9_TABLES]
     assert len(contracts) == len(KILL9_TABLES)
     contracts_dir = tmp_path / "contracts"
@@ -143,7 +129,7 @@ def test_driver_kill9_at_random_points(local_stack, spark, contracts, tmp_path):
     print(f"driver runs: {runs}, kills: {killed}, batches committed: {_committed_batches(ckpt)}")
     assert len(killed) == KILLS, f"only {len(killed)} of {KILLS} kills landed before the job finished: {killed}"
     assert _committed_batches(ckpt) >= 20
-    _assert_reconciled(spark, settings, contracts)
+    assert_reconciled(spark, settings, contracts)
 
 
 def _workload_in_background(settings, contracts, seed: int, n: int):
@@ -161,7 +147,7 @@ def _workload_in_background(settings, contracts, seed: int, n: int):
 
 
 def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contracts):
-    settings = _file_lake(local_stack, "restarts")
+    settings = file_lake(local_stack, "restarts")
     pipeline.wipe_lake(settings)
     pipeline.fresh_source(settings, contracts)
     servers = {s.name: s for s in stack.servers(settings)}
@@ -176,7 +162,7 @@ def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contr
     assert "error" not in box, box.get("error")
     pipeline.drain_capture(settings, box["result"].last_gtid)
     pipeline.apply_to_lake(spark, settings, contracts)
-    _assert_reconciled(spark, settings, contracts)
+    assert_reconciled(spark, settings, contracts)
 
     # The broker goes away and comes back while changes are produced.
     t, box = _workload_in_background(settings, contracts, seed=52, n=CHANGES)
@@ -196,4 +182,4 @@ def test_connect_broker_and_mariadb_restarts_midstream(local_stack, spark, contr
     dbz.wait_running(settings)
     pipeline.drain_capture(settings, result.last_gtid)
     pipeline.apply_to_lake(spark, settings, contracts)
-    _assert_reconciled(spark, settings, contracts)
+    assert_reconciled(spark, settings, contracts)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,12 +19,12 @@ from click.testing import CliRunner
 
 from cdc.capture import debezium as dbz
 from cdc.capture import recovery
-from cdc.settings import LakeSettings
 from cdc.source import connect
 from cdc.workload import Workload
 from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.sweep import sweep
+from tests.e2e.support import assert_reconciled, file_lake
 
 pytestmark = pytest.mark.e2e
 LARGEST = {"Track", "PlaylistTrack", "InvoiceLine"}
@@ -36,20 +35,6 @@ def tables(contracts):
     if os.environ.get("CDCLAKE_RECOVERY_ALL_TABLES") == "1":
         return contracts
     return [c for c in contracts if c.table not in LARGEST]
-
-
-def _lake(settings, name):
-    base = settings.stack.state_dir / "test-lakes" / f"{name}-{uuid.uuid4().hex[:8]}"
-    return settings.model_copy(
-        update={"lake": LakeSettings(root=(base / "lake").resolve().as_uri(), checkpoint_root=(base / "ckpt").resolve().as_uri())}
-    )
-
-
-def _assert_reconciled(spark, settings, contracts):
-    diffs = pipeline.compare_all(spark, settings, contracts)
-    bad = [d.summary() for d in diffs if not d.equal]
-    assert not bad, "lake differs from source:\n" + "\n".join(bad)
-    assert all(d.source_rows == d.lake_rows for d in diffs)
 
 
 def _connector_state(client, name) -> tuple[str | None, str | None, str]:
@@ -99,7 +84,7 @@ def _source_keys(settings, c) -> set[tuple]:
 
 
 def test_backfill_one_table_rebuilds_a_lost_lake_table(local_stack, spark, tables):
-    settings = _lake(local_stack, "backfill")
+    settings = file_lake(local_stack, "backfill")
     pipeline.wipe_lake(settings)
     pipeline.fresh_source(settings, tables)
     pipeline.apply_to_lake(spark, settings, tables)
@@ -115,13 +100,13 @@ def test_backfill_one_table_rebuilds_a_lost_lake_table(local_stack, spark, table
 
     pipeline.drain_capture(settings, result.last_gtid)
     pipeline.apply_to_lake(spark, settings, tables)
-    _assert_reconciled(spark, settings, tables)
+    assert_reconciled(spark, settings, tables)
 
 
 def test_binlog_gap_is_detected_and_resnapshot_recovers(local_stack, spark, tables):
     from cdc.cli import main
 
-    settings = _lake(local_stack, "gap")
+    settings = file_lake(local_stack, "gap")
     pipeline.wipe_lake(settings)
     pipeline.fresh_source(settings, tables)
     pipeline.apply_to_lake(spark, settings, tables)
@@ -165,5 +150,5 @@ def test_binlog_gap_is_detected_and_resnapshot_recovers(local_stack, spark, tabl
     }
     assert sum(gone.values()) > 0
     assert {t: removed.get(t, 0) for t in gone} == gone
-    _assert_reconciled(spark, settings, tables)
+    assert_reconciled(spark, settings, tables)
     assert recovery.binlog_gap(settings) is None
