@@ -147,10 +147,11 @@ def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
     return decode_debezium(records, contract)
 
 
-def decode_checked(records: DataFrame, contract: TableContract) -> DataFrame:
+def decode_checked(records: DataFrame, contract: TableContract, *, added_later: frozenset[str] = frozenset()) -> DataFrame:
     """``decode_records`` plus the schema-drift check: what the stream and a replay both apply.
 
     A column the contract does not know (or no longer gets) parks the event: never a silent drop.
+    ``added_later``: source columns an event may lack because they did not exist yet (see drift_reason).
     DMS rows are checked against the contract by the DMS decoder itself.
     """
     from spark_jobs.drift import drift_reason
@@ -158,7 +159,8 @@ def decode_checked(records: DataFrame, contract: TableContract) -> DataFrame:
     decoded = decode_records(records, contract)
     if contract.capture_format != "debezium":
         return decoded
-    return decoded.withColumn(ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), drift_reason(F.col("_kafka_value"), contract)))
+    reason = drift_reason(F.col("_kafka_value"), contract, added_later=added_later)
+    return decoded.withColumn(ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), reason))
 
 
 def decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES) -> DataFrame:

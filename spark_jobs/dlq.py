@@ -162,6 +162,16 @@ def show(spark: SparkSession, lake_root: str, ident: str) -> dict | None:
     return rows[0].asDict() if rows else None
 
 
+def _current_shape(records: DataFrame) -> frozenset[str]:
+    """The columns of the topic's newest pending event: the source's shape after every ALTER so far."""
+    from spark_jobs.drift import image_columns
+
+    newest = records.orderBy(F.col("partition").desc(), F.col("offset").desc()).select(
+        image_columns(F.col("value").cast("string")).alias("cols")
+    ).first()
+    return frozenset(newest["cols"] or []) if newest else frozenset()
+
+
 @dataclass
 class ReplayResult:
     replayed: int = 0
@@ -208,7 +218,8 @@ def replay(
                 result.still_failing += n
                 result.reasons.append(f"{topic}: still no contract ({n} record(s))")
                 continue
-            decoded = decode_checked(records.where(F.col("value").isNotNull()), contract).persist()
+            records = records.where(F.col("value").isNotNull())
+            decoded = decode_checked(records, contract, added_later=_current_shape(records)).persist()
             try:
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 bad = decoded.where(F.col(ERROR_COLUMN).isNotNull())

@@ -29,13 +29,24 @@ def _image_json(value: SparkColumn, path: str) -> SparkColumn:
     return F.coalesce(F.get_json_object(value, f"$.payload.{path}"), F.get_json_object(value, f"$.{path}"))
 
 
-def drift_reason(value: SparkColumn, contract: TableContract) -> SparkColumn:
-    """Null when the row image's columns are the contract's; otherwise what differs and what to do."""
+def image_columns(value: SparkColumn) -> SparkColumn:
+    """The column names of an event's row image (after, or before for a delete)."""
+    return F.json_object_keys(F.coalesce(_image_json(value, "after"), _image_json(value, "before")))
+
+
+def drift_reason(value: SparkColumn, contract: TableContract, *, added_later: frozenset[str] = frozenset()) -> SparkColumn:
+    """Null when the row image's columns are the contract's; otherwise what differs and what to do.
+
+    ``added_later`` (replays): columns the source has *now* (its newest event carries them). An older
+    parked event that lacks one of them predates its ADD COLUMN, so the column is NULL for it rather
+    than a DROP: several ALTERs made while a table was blocked then replay in one go.
+    """
     known = F.array(*[F.lit(c.wire_name) for c in contract.source_columns])
     image = F.coalesce(_image_json(value, "after"), _image_json(value, "before"))
     keys = F.json_object_keys(image)
     added = F.array_sort(F.array_except(keys, known))
-    dropped = F.array_sort(F.array_except(known, keys))
+    expected = F.array(*[F.lit(c.wire_name) for c in contract.source_columns if c.wire_name not in added_later])
+    dropped = F.array_sort(F.array_except(expected, keys))
     if contract.on_missing_column == "null":
         dropped = F.array().cast("array<string>")
     return (

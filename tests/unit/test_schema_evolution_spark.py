@@ -261,3 +261,36 @@ def test_events_before_the_alter_in_the_drifting_batch_are_not_lost(lake):
     process(spark.createDataFrame([], KAFKA_SCHEMA), 1)
     assert [(o, s) for o, s, _ in _dead(spark, lake_root, ORDERS.topic())] == [(1, "replayed")]
     assert _lake_rows(spark, ORDERS_EMAIL, lake_root) == feed.expected(ORDERS_EMAIL)
+
+
+ORDERS_EMAIL_PHONE = _contract(
+    "orders",
+    "- {name: id, type: int, nullable: false}\n- {name: note, type: varchar(20)}\n- {name: email, type: varchar(80)}\n"
+    "- {name: phone, type: varchar(20)}\n",
+)
+
+
+def test_two_alters_while_blocked_replay_in_one_go(lake):
+    """ADD email, then ADD phone while the table is blocked; one contract sync covers both."""
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    spark, root = lake
+    lake_root = f"{root.rstrip('/')}/stream-{uuid.uuid4().hex[:6]}"
+    current = {"contracts": [ORDERS]}
+    process = make_batch_fn(lambda: current["contracts"], lake_root, BatchStats(), lambda m: None)
+    feed = Feed()
+    process(spark.createDataFrame([feed.event(ORDERS, "c", {"id": 1, "note": "before"})], KAFKA_SCHEMA), 0)
+    process(spark.createDataFrame([
+        feed.event(ORDERS, "c", {"id": 2, "note": "after email", "email": "e2"}),
+        feed.event(ORDERS, "u", {"id": 1, "note": "after email", "email": "e1"}),
+    ], KAFKA_SCHEMA), 1)
+    process(spark.createDataFrame([
+        feed.event(ORDERS, "c", {"id": 3, "note": "after phone", "email": "e3", "phone": "p3"}),
+    ], KAFKA_SCHEMA), 2)
+    assert [s for _, s, _ in _dead(spark, lake_root, ORDERS.topic())] == ["pending"] * 3
+    current["contracts"] = [ORDERS_EMAIL_PHONE]  # park policy: a missing column is a DROP, unless it came later
+    process(spark.createDataFrame([], KAFKA_SCHEMA), 3)
+    assert [s for _, s, _ in _dead(spark, lake_root, ORDERS.topic())] == ["replayed"] * 3
+    assert _lake_rows(spark, ORDERS_EMAIL_PHONE, lake_root) == feed.expected(ORDERS_EMAIL_PHONE) == {
+        1: (1, "after email", "e1", None), 2: (2, "after email", "e2", None), 3: (3, "after phone", "e3", "p3"),
+    }
