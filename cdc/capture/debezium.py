@@ -158,9 +158,34 @@ def register(settings: Settings, contracts: list[TableContract], log: Callable[[
     from cdc.capture.recovery import ensure_signal_table
 
     ensure_signal_table(settings, log)
+    existing = client.status(name)
     client.put_config(name, config)
     log(f"registered connector {name} ({config['table.include.list'].count(',')} tables + the signal table)")
+    if existing:
+        _apply_new_config(client, name, log)
     return wait_running(settings, log=log)
+
+
+def _apply_new_config(client: ConnectClient, name: str, log: Callable[[str], None], timeout_s: float = 120) -> None:
+    """Stop the connector and resume it, so that once this returns its task runs the new config.
+
+    Connect restarts tasks after a config change asynchronously: a RUNNING status right after the PUT
+    may still be the old task, which goes on filtering out a newly added table, and writes to that
+    table would not be captured (nor a backfill signal for it acted on). Stop/resume (KIP-875) leaves
+    no task running in between; the new one resumes from the last committed binlog offset.
+    """
+    r = client._req("PUT", f"/connectors/{name}/stop")
+    if r.status_code >= 400:
+        raise ServerUnavailable(f"could not stop {name} to apply its new config: {r.text}", next_step="retry `cdclake capture register`")
+    deadline = time.monotonic() + timeout_s
+    while (client.status(name) or {}).get("connector", {}).get("state") != "STOPPED":
+        if time.monotonic() > deadline:
+            raise ServerUnavailable(f"{name} did not stop within {timeout_s:.0f}s", next_step="check `cdclake capture status` and retry")
+        time.sleep(0.3)
+    r = client._req("PUT", f"/connectors/{name}/resume")
+    if r.status_code >= 400:
+        raise ServerUnavailable(f"could not resume {name}: {r.text}", next_step="retry `cdclake capture register`")
+    log(f"{name} restarted with its new config")
 
 
 def wait_running(settings: Settings, timeout_s: float = 120, log: Callable[[str], None] = print) -> dict:

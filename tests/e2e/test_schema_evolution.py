@@ -13,7 +13,8 @@ restarted) -> Hudi. While a writer thread keeps inserting, updating and deleting
 3. DROP COLUMN under `on_missing_column: null` (the lake keeps the column and its past values) and
    a declared RENAME COLUMN (the lake keeps its column name); DROP COLUMN under `park`: only that
    table stops, `contracts sync` refuses it, and it flows again once the contract's policy changes.
-4. A new table with a contract is picked up without a restart; one without is reported.
+4. A new table with a contract is picked up without a restart of the job (the connector is
+   re-registered with it, and a backfill brings the rows it had before); one without is reported.
 
 After every step `reconcile` must find zero differences.
 """
@@ -245,13 +246,16 @@ def test_schema_changes_while_changes_flow(local_stack, spark, tmp_path):
         run_sql(settings, [
             "CREATE TABLE fresh (id INT PRIMARY KEY, v VARCHAR(10))",
             "CREATE TABLE stray (id INT PRIMARY KEY)",
+            *(f"INSERT INTO fresh VALUES ({i}, 'old{i}')" for i in range(100, 110)),  # rows from before it was captured
         ])
         fresh = next(c for c in reflect_contracts(settings, "evolve", source="evolve") if c.table == "fresh")
         _write_contracts(directory, [fresh])
-        dbz.register(settings, contracts_fn())
+        dbz.register(settings, contracts_fn())  # returns once the connector runs with the new include list
         writer.start()
         run_sql(settings, [*(f"INSERT INTO fresh VALUES ({i}, 'v{i}')" for i in range(20)), "UPDATE fresh SET v = 'x' WHERE id < 5",
-                           "DELETE FROM fresh WHERE id = 19", "INSERT INTO stray VALUES (1)"])
+                           "DELETE FROM fresh WHERE id = 19", "DELETE FROM fresh WHERE id = 100", "INSERT INTO stray VALUES (1)"])
+        # Its rows from before the capture started arrive through a backfill (incremental snapshot).
+        recovery.wait_backfill(settings, recovery.backfill(settings, [fresh]))
         time.sleep(2)
         writer.stop()
         _wait_equal(spark, settings, query, contracts_fn, ["orders", "items", "fresh", "marker"])
