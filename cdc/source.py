@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from cdc.settings import Settings
 from lakehouse_schemas.contract import Column, TableContract
+from lakehouse_schemas.evolution import SourceColumn
 
 MIN_BINLOG_RETENTION_S = 24 * 3600
 
@@ -180,15 +181,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
         pk = insp.get_pk_constraint(table, schema=database).get("constrained_columns") or []
         # information_schema's COLUMN_TYPE is the exact source type (unsigned, fsp, enum values);
         # SQLAlchemy's generic types would lose some of it.
-        with eng.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS "
-                    "WHERE TABLE_SCHEMA=:db AND TABLE_NAME=:t ORDER BY ORDINAL_POSITION"
-                ),
-                {"db": database, "t": table},
-            ).all()
-        cols = [Column(name=name, type=_normalise_type(ctype), nullable=(nullable == "YES")) for name, ctype, nullable in rows]
+        cols = [Column(name=s.name, type=s.type, nullable=s.nullable) for s in source_columns(settings, database, table)]
         # No primary key: the draft is an append-only change log; a reviewer may declare a surrogate key instead.
         key = pk
         contracts.append(
@@ -208,10 +201,8 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
     return contracts
 
 
-def source_columns(settings: Settings, database: str, table: str) -> list:
+def source_columns(settings: Settings, database: str, table: str) -> list[SourceColumn]:
     """The live table's columns (name, exact type, nullability, default), in table order; [] when it does not exist."""
-    from lakehouse_schemas.evolution import SourceColumn
-
     with connect(settings, admin=True) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS "

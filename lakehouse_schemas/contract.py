@@ -172,11 +172,11 @@ class TableContract(BaseModel):
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def contracts_dir(source: str | None = None) -> Path:
-    """``CDCLAKE_CONTRACTS_DIR`` (a folder the running job re-reads) or the contracts packaged with the code."""
+def contracts_dir(source: str | None = None, root: Path | None = None) -> Path:
+    """``root`` or ``CDCLAKE_CONTRACTS_DIR`` (a folder the running job re-reads), else the contracts packaged with the code."""
     from cdc.settings import get_settings
 
-    base = get_settings().contracts_dir or Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
+    base = root or get_settings().contracts_dir or Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
     return base / source if source else base
 
 

@@ -81,13 +81,17 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
     out.write.format("hudi").options(**DEAD_LETTER_OPTIONS).mode("append").save(dead_letter_path(lake_root))
 
 
-def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
-    from spark_jobs.lake import completed_instants, table_exists
+def _load(spark: SparkSession, lake_root: str) -> DataFrame | None:
+    """The dead-letter table as stored; None before its first commit completes."""
+    from spark_jobs.lake import has_commits
 
     path = dead_letter_path(lake_root)
-    if not table_exists(spark, path) or not completed_instants(spark, path):
-        return None  # not written yet, or its first commit is still in flight
-    return spark.read.format("hudi").load(path).select(*COLUMNS)
+    return spark.read.format("hudi").load(path) if has_commits(spark, path) else None
+
+
+def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
+    df = _load(spark, lake_root)
+    return None if df is None else df.select(*COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -101,12 +105,9 @@ class PendingTopic:
 def pending_topics(spark: SparkSession, lake_root: str) -> dict[str, PendingTopic]:
     from spark_jobs.drift import PARKED_PREFIXES
 
-    from spark_jobs.lake import completed_instants, table_exists
-
-    path = dead_letter_path(lake_root)
-    if not table_exists(spark, path) or not completed_instants(spark, path):
+    df = _load(spark, lake_root)
+    if df is None:
         return {}
-    df = spark.read.format("hudi").load(path)
     fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(None).cast("string")
     parked = F.lit(False)
     for p in PARKED_PREFIXES:

@@ -64,19 +64,14 @@ def drift_reason(value: SparkColumn, contract: TableContract, *, added_later: fr
     )
 
 
-def is_parked(reason: str | None) -> bool:
-    return bool(reason) and reason.startswith(PARKED_PREFIXES)
-
-
 @dataclass
 class BlockedTables:
-    """Topics whose events are parked until their contract changes: topic -> (first reason, contract seen then)."""
+    """Topics whose events are parked until their contract changes: topic -> the reason it was first blocked."""
 
-    tables: dict[str, tuple[str, TableContract | None]] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
 
-    def block(self, topic: str, reason: str, contract: TableContract | None) -> None:
-        first = self.tables.get(topic, (reason, None))[0]
-        self.tables[topic] = (first, contract)
+    def block(self, topic: str, reason: str) -> None:
+        self.tables.setdefault(topic, reason)
 
     def unblock(self, topic: str) -> None:
         self.tables.pop(topic, None)
@@ -84,10 +79,6 @@ class BlockedTables:
     def is_blocked(self, topic: str) -> bool:
         return topic in self.tables
 
-    def contract_changed(self, topic: str, contract: TableContract | None) -> bool:
-        """True when the table is blocked and its contract is not the one it was blocked under."""
-        return topic in self.tables and self.tables[topic][1] != contract
-
     def reason(self, topic: str) -> str:
-        first = self.tables[topic][0].split(";")[0]
+        first = self.tables[topic].split(";")[0]
         return f"{BLOCKED_PREFIX} after an earlier {first}; {FIX}"

@@ -20,6 +20,11 @@ def table_exists(spark: SparkSession, path: str) -> bool:
     return bool(fs.exists(p))
 
 
+def has_commits(spark: SparkSession, path: str) -> bool:
+    """A Hudi table that can be read: it exists and its first commit is complete (not still in flight)."""
+    return table_exists(spark, path) and bool(completed_instants(spark, path))
+
+
 def completed_instants(spark: SparkSession, path: str) -> list[str]:
     """Completed commit instants of a Hudi table (version 6 timeline), oldest first."""
     p, fs = _fs(spark, f"{path.rstrip('/')}/.hoodie")
@@ -151,7 +156,7 @@ def align_to_table(df: DataFrame, path: str) -> DataFrame:
     known = _COLUMN_ORDER.get(path)
     if known is None or not set(df.columns) <= set(known):
         spark = df.sparkSession
-        if table_exists(spark, path) and completed_instants(spark, path):
+        if has_commits(spark, path):
             known = tuple(c for c in spark.read.format("hudi").load(path).columns if not c.startswith("_hoodie_") or c == H.DELETE_MARKER_COLUMN)
         else:
             known = ()

@@ -23,7 +23,7 @@ from cdc.access.pii import lake_view, pii_key, protect_rows
 from cdc.settings import Settings
 from cdc.source import connect
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import completed_instants, read_table, table_exists
+from spark_jobs.lake import has_commits, read_table
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def lake_rows(
     from cdc.events import META_POS
 
     path = contract.table_path(settings.lake_root)
-    if not table_exists(spark, path) or not completed_instants(spark, path):
+    if not has_commits(spark, path):
         return {}, set()  # not written yet, or its first commit is still in flight
     df = read_table(spark, contract, settings.lake_root, as_of=as_of)
     # A column the contract has but the lake table not yet (the job has not applied the evolved

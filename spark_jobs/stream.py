@@ -71,7 +71,7 @@ def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_
     history.write_history(to_history, contract, lake_root, batch_id=batch_id)
     latest = latest_per_key(r.after, contract)
     if stale_guard and contract.mode == "current_state":
-        latest = _drop_stale(latest, contract, lake_root, history_before=to_history)
+        latest = _drop_stale(latest, contract, lake_root)
     if r.removed is not None:
         # A key written again after the truncate keeps that later change.
         latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
@@ -146,7 +146,7 @@ def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableCon
         for topic, p in dlq.pending_topics(spark, lake_root).items():
             state.pending[topic] = set(p.contracts)
             if p.parked_reason:
-                state.blocked.block(topic, p.parked_reason, None)
+                state.blocked.block(topic, p.parked_reason)
                 log(f"{topic}: blocked by parked dead letters ({p.parked_reason.split(';')[0]})")
         state.loaded = True
     for topic in sorted(state.pending):
@@ -159,14 +159,13 @@ def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableCon
             del state.pending[topic]
         if state.blocked.is_blocked(topic):
             if result.still_failing:
-                state.blocked.block(topic, result.reasons[0] if result.reasons else state.blocked.tables[topic][0], contract)
                 log(f"{topic}: still blocked, {result.still_failing} parked event(s) do not fit the new contract: {result.reasons[:1]}")
             else:
                 state.blocked.unblock(topic)
                 log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
 
 
-def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str, *, history_before: DataFrame) -> DataFrame:
+def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str) -> DataFrame:
     spark = latest.sparkSession
     if not table_exists(spark, contract.history_path(lake_root)):
         return latest
@@ -201,7 +200,7 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                 if contract is None:
                     reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
                     dead.append(_raw_dead(records, None, reason))  # dlq derives db.table from the topic
-                    state.blocked.block(topic, reason, None)
+                    state.blocked.block(topic, reason)
                     state.note_dead(topic, None)
                     log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) parked until it has one")
                     continue
@@ -225,7 +224,7 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     # one on are parked; the ones before it (written before the ALTER) still apply, so the
                     # parked ones all share the new shape and apply together once the contract has it.
                     reason = flags["drift"]
-                    state.blocked.block(topic, reason, contract)
+                    state.blocked.block(topic, reason)
                     later = F.col(META_POS) >= F.lit(flags["drift_pos"])
                     dead.append(_decoded_dead(decoded.where(later), contract, F.coalesce(err, F.lit(state.blocked.reason(topic)))))
                     state.note_dead(topic, contract)
@@ -305,8 +304,7 @@ def run(
     log: Log = print,
 ) -> BatchStats:
     settings = settings or get_settings()
-    directory = settings.contracts_dir / settings.source.name if settings.contracts_dir else contracts_dir(settings.source.name)
-    contracts = contract_reloader(directory, log)
+    contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
     spark = spark or build_session(settings, "cdclake-stream", log)
     query, stats = start(
         spark, settings, contracts, trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=log

@@ -176,15 +176,20 @@ def _dead(spark, lake_root: str, topic: str) -> list[tuple[int, str, str]]:
     return [(d["offset"], d["status"], d["reason"]) for d in list_dead_letters(spark, lake_root, status=None) if d["topic"] == topic]
 
 
-def test_stream_parks_a_drifted_table_and_replays_it_when_the_contract_changes(lake):
+def _job(lake, contracts: list[TableContract], log=lambda m: None):
+    """A batch function over a fresh lake whose contracts the test swaps between batches (as a reloaded folder would)."""
     from spark_jobs.stream import BatchStats, make_batch_fn
 
     spark, root = lake
     lake_root = f"{root.rstrip('/')}/stream-{uuid.uuid4().hex[:6]}"
-    current = {"contracts": [ORDERS, ITEMS]}  # TAGS has no contract yet
+    current = {"contracts": contracts}
+    process = make_batch_fn(lambda: current["contracts"], lake_root, BatchStats(), log)
+    return spark, lake_root, current, process, Feed()
+
+
+def test_stream_parks_a_drifted_table_and_replays_it_when_the_contract_changes(lake):
     logs: list[str] = []
-    process = make_batch_fn(lambda: current["contracts"], lake_root, BatchStats(), logs.append)
-    feed = Feed()
+    spark, lake_root, current, process, feed = _job(lake, [ORDERS, ITEMS], logs.append)  # TAGS has no contract yet
 
     def run(batch_id: int, records: list[tuple]) -> None:
         process(spark.createDataFrame(records, KAFKA_SCHEMA), batch_id)
@@ -243,13 +248,7 @@ def test_stream_parks_a_drifted_table_and_replays_it_when_the_contract_changes(l
 
 
 def test_events_before_the_alter_in_the_drifting_batch_are_not_lost(lake):
-    from spark_jobs.stream import BatchStats, make_batch_fn
-
-    spark, root = lake
-    lake_root = f"{root.rstrip('/')}/stream-{uuid.uuid4().hex[:6]}"
-    current = {"contracts": [ORDERS]}
-    process = make_batch_fn(lambda: current["contracts"], lake_root, BatchStats(), lambda m: None)
-    feed = Feed()
+    spark, lake_root, current, process, feed = _job(lake, [ORDERS])
     # One micro-batch holds a change from before ALTER TABLE orders ADD email and one from after it.
     process(spark.createDataFrame([
         feed.event(ORDERS, "c", {"id": 1, "note": "before alter"}),
@@ -272,13 +271,7 @@ ORDERS_EMAIL_PHONE = _contract(
 
 def test_two_alters_while_blocked_replay_in_one_go(lake):
     """ADD email, then ADD phone while the table is blocked; one contract sync covers both."""
-    from spark_jobs.stream import BatchStats, make_batch_fn
-
-    spark, root = lake
-    lake_root = f"{root.rstrip('/')}/stream-{uuid.uuid4().hex[:6]}"
-    current = {"contracts": [ORDERS]}
-    process = make_batch_fn(lambda: current["contracts"], lake_root, BatchStats(), lambda m: None)
-    feed = Feed()
+    spark, lake_root, current, process, feed = _job(lake, [ORDERS])
     process(spark.createDataFrame([feed.event(ORDERS, "c", {"id": 1, "note": "before"})], KAFKA_SCHEMA), 0)
     process(spark.createDataFrame([
         feed.event(ORDERS, "c", {"id": 2, "note": "after email", "email": "e2"}),
