@@ -63,8 +63,7 @@ def _wait_snapshot_done(settings: Settings, log: Log) -> None:
     name = dbz.connector_name(settings)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        offsets = client.offsets(name)
-        if offsets and not any((o.get("offset") or {}).get("snapshot") for o in offsets):
+        if dbz.snapshot_finished(client.offsets(name)):
             return
         time.sleep(0.5)
     raise dbz.ReplicationTimeout("initial snapshot did not finish within 300s", next_step="read the Connect log")

@@ -334,6 +334,17 @@ def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 
         )
 
 
+def snapshot_finished(offsets: list[dict]) -> bool:
+    """True when the connector's committed offset is a streaming position (the initial snapshot is over).
+
+    A fresh connector commits an empty offset (``{}``) before its first snapshot record; that is
+    not a finished snapshot, and reading it as one made a caller wait for transactions the
+    snapshot had already covered.
+    """
+    positions = [o.get("offset") or {} for o in offsets]
+    return bool(positions) and all(p.get("file") and not p.get("snapshot") for p in positions)
+
+
 def _mariadb_gtid_covered(offset_gtids: str | None, target: str) -> bool:
     """True when the connector's restart GTID position already includes ``target`` (domain-server-seq)."""
     if not offset_gtids:

@@ -52,3 +52,22 @@ def test_restarts_are_bounded(monkeypatch):
     with pytest.raises(TerminalError):
         dbz.wait_running(Settings(), timeout_s=5, log=lambda m: None)
     assert fake.restarts == dbz.MAX_CONNECTION_RESTARTS
+
+
+def _offsets(*values):
+    return [{"partition": {"server": "chinook"}, "offset": v} for v in values]
+
+
+@pytest.mark.parametrize(
+    ("offsets", "done"),
+    [
+        # What Connect held, in order, for a fresh connector in a CI run that waited on the wrong thing.
+        ([], False),
+        (_offsets({}), False),
+        (_offsets({"ts_sec": 1, "file": "mysql-bin.000020", "pos": 1030641, "gtids": "0-1-28780", "snapshot": "INITIAL"}), False),
+        (_offsets({"ts_sec": 1, "file": "mysql-bin.000020", "pos": 4, "gtids": "0-1-28780", "server_id": 1}), True),
+        (_offsets(None), False),
+    ],
+)
+def test_snapshot_is_finished_only_at_a_streaming_position(offsets, done):
+    assert dbz.snapshot_finished(offsets) is done
