@@ -4,7 +4,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/local/go/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit e2e stack-up stack-down clean-state
+.PHONY: setup demo lint test unit e2e stack-up stack-down clean-state
 
 setup:
 	@bash .ci/setup
@@ -14,7 +14,10 @@ demo: setup
 
 # Everything: unit tests, then the end-to-end tests against the real local stack.
 # The access tests switch S3 credentials inside one Spark JVM: they get a pytest process of their own.
-test: setup
+lint: setup
+	$(VENV)/bin/ruff check cdc spark_jobs lakehouse_schemas tests
+
+test: setup lint
 	$(VENV)/bin/python -m pytest -m "not access" $(PYTEST_ARGS)
 	$(VENV)/bin/python -m pytest -m access $(PYTEST_ARGS)
 

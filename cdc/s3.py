@@ -13,7 +13,7 @@ def s3_client(settings: Settings):
     kwargs = {}
     if endpoint:
         access, secret = settings.s3_credentials()
-        kwargs = dict(endpoint_url=endpoint, aws_access_key_id=access, aws_secret_access_key=secret)
+        kwargs = {"endpoint_url": endpoint, "aws_access_key_id": access, "aws_secret_access_key": secret}
     return boto3.client(
         "s3", region_name=settings.lake.s3_region, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}), **kwargs
     )

@@ -39,6 +39,7 @@ def load_sql_file(settings: Settings, path: Path, log=print) -> None:
             stdin=fh,
             env=env,
             capture_output=True,
+            check=False,
         )
     if proc.returncode != 0:
         raise TerminalError(f"loading {path} failed: {proc.stderr.decode()[-2000:]}", next_step="check the source is up: cdclake stack status")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cdc.errors import ContractError
 
-_TYPE_RE = re.compile(r"^\s*([a-zA-Z ]+?)\s*(?:\(([^)]*)\))?\s*(unsigned)?\s*(zerofill)?\s*$", re.I)
+_TYPE_RE = re.compile(r"^\s*([a-zA-Z ]+?)\s*(?:\(([^)]*)\))?\s*(unsigned)?\s*(zerofill)?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

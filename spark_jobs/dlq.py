@@ -209,15 +209,15 @@ def replay(
         topics = [r["topic"] for r in pending.select("topic").distinct().collect()]
         by_topic = {c.topic(): c for c in contracts}
         batch_id = int(time.time())
-        for topic in sorted(topics):
-            records = pending.where(F.col("topic") == topic).select(
+        for name in sorted(topics):
+            records = pending.where(F.col("topic") == name).select(
                 "topic", "partition", "offset", F.col("key").cast("binary").alias("key"), F.col("value").cast("binary").alias("value")
             )
-            contract = by_topic.get(topic)
+            contract = by_topic.get(name)
             if contract is None:
                 n = records.count()
                 result.still_failing += n
-                result.reasons.append(f"{topic}: still no contract ({n} record(s))")
+                result.reasons.append(f"{name}: still no contract ({n} record(s))")
                 continue
             records = records.where(F.col("value").isNotNull())
             decoded = decode_checked(records, contract, added_later=_current_shape(records)).persist()
@@ -249,7 +249,7 @@ def replay(
                         lake_root,
                         contract=contract,
                     )
-                    result.reasons += [f"{topic}: {r[ERROR_COLUMN]}" for r in bad.select(ERROR_COLUMN).limit(5).collect()]
+                    result.reasons += [f"{name}: {r[ERROR_COLUMN]}" for r in bad.select(ERROR_COLUMN).limit(5).collect()]
                 # A record that decodes to nothing (a tombstone, a transaction marker) has nothing left to do.
                 skipped = records.join(decoded.select(
                     F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"), F.col("_cdc_offset").alias("offset")
@@ -266,7 +266,7 @@ def replay(
                 result.replayed += n_good + n_skipped
                 result.still_failing += n_bad
                 result.per_table[contract.qualified_target] = n_good
-                log(f"{topic}: {n_good} replayed into {contract.qualified_target}, {n_bad} still failing")
+                log(f"{name}: {n_good} replayed into {contract.qualified_target}, {n_bad} still failing")
             finally:
                 decoded.unpersist()
     finally:

@@ -10,6 +10,7 @@ Python types on both sides (DECIMAL as Decimal, DATETIME naive, TIMESTAMP UTC) b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -128,11 +129,9 @@ def _snapshot_position(cur) -> tuple[str | None, int, str | None]:
     status = {k.lower(): v for k, v in cur.fetchall()}
     file, pos = status.get("binlog_snapshot_file"), int(status.get("binlog_snapshot_position") or 0)
     gtid = None
-    try:
+    with contextlib.suppress(Exception):  # MySQL has no gtid_binlog_pos; the file/position still apply
         cur.execute("SELECT @@gtid_binlog_pos")
         gtid = cur.fetchone()[0]
-    except Exception:  # noqa: BLE001 - MySQL has no gtid_binlog_pos; the file/position still apply
-        pass
     if not file:  # MySQL: no snapshot status variables; the master position is the best available
         cur.execute("SHOW MASTER STATUS")
         row = cur.fetchone()

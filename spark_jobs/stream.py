@@ -29,10 +29,10 @@ from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
 from spark_jobs import dlq, history, pii, truncate
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
+from spark_jobs.dlq import write_dead_letters
 from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
 from spark_jobs.lake import table_exists
 from spark_jobs.session import build_session
-from spark_jobs.dlq import write_dead_letters
 from spark_jobs.upsert import latest_per_key, write_table
 
 Log = Callable[[str], None]

@@ -10,6 +10,7 @@ from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
 from spark_jobs.lake import align_to_table
 
+
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     """Keep the change with the greatest source position per record key (the last one wins).
 

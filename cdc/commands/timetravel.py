@@ -17,9 +17,8 @@ from cdc.settings import get_settings
 
 
 def _contracts(settings, tables: tuple[str, ...] = ()):
-    from lakehouse_schemas import load_contracts
-
     from cdc.query.asof import time_travel_contracts
+    from lakehouse_schemas import load_contracts
 
     cs = time_travel_contracts(load_contracts(settings.source.name))
     if tables:

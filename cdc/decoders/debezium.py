@@ -43,8 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
-from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
 from cdc.decoders.location import Where as _Where
+from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
     CONNECTOR_MODES,
@@ -221,7 +221,7 @@ def _json_text(value: Any) -> str:
 def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
     """``value`` as decimal(p,s): padded to ``scale``; digits beyond the scale or the precision -> ValueError."""
     if isinstance(value, bool):
-        raise ValueError("a boolean is not a decimal")
+        raise ValueError("a boolean is not a decimal")  # noqa: TRY004 - callers turn ValueError into a dead letter
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, int):
@@ -234,7 +234,7 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a number") from None
     else:
-        raise ValueError(f"a {type(value).__name__} is not a decimal")
+        raise ValueError(f"a {type(value).__name__} is not a decimal")  # noqa: TRY004 - callers turn ValueError into a dead letter
     if not d.is_finite():
         raise ValueError(f"{value!r} is not finite")
     try:
@@ -250,7 +250,7 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"{value!r} is not an integer")
+        raise ValueError(f"{value!r} is not an integer")  # noqa: TRY004 - callers turn ValueError into a dead letter
     if isinstance(value, Decimal) and value != value.to_integral_value():
         raise ValueError(f"{value!r} is not an integer")
     return int(value)
@@ -275,7 +275,7 @@ def _bytes(value: Any, modes: DebeziumModes) -> bytes:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not {modes.binary_handling} text")
+        raise ValueError(f"{value!r} is not {modes.binary_handling} text")  # noqa: TRY004 - callers turn ValueError into a dead letter
     if modes.binary_handling == "hex":
         return bytes.fromhex(value)
     if modes.binary_handling == "base64-url-safe":

@@ -34,9 +34,9 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
+from cdc.decoders.location import Where as _Where
 from cdc.errors import DecodeError
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
-from cdc.decoders.location import Where as _Where
 from lakehouse_schemas.contract import Column, TableContract
 
 RawMessage = bytes | bytearray | str | Mapping[str, Any] | None

@@ -133,7 +133,7 @@ class AsOf:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except Exception as exc:  # noqa: BLE001 - ZoneInfo raises several kinds
+    except Exception as exc:
         raise AsOfError(f"unknown time zone {name!r}", next_step="set CDCLAKE_TIMETRAVEL__DAY_ZONE to an IANA name such as UTC or Europe/Berlin") from exc
 
 

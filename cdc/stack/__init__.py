@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+from cdc.settings import Settings
 from cdc.stack.base import Server
 from cdc.stack.connect import ConnectServer
 from cdc.stack.kafka import KafkaServer
 from cdc.stack.mariadb import MariaDBServer
 from cdc.stack.minio import MinioServer
-from cdc.settings import Settings
 
 # Start order; ``down`` uses the reverse.
 SERVERS: dict[str, type[Server]] = {

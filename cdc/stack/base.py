@@ -58,10 +58,10 @@ class Server(ABC):
         self.pid_path = self.home / f"{self.name}.pid"
 
     # -- what a subclass provides -------------------------------------------------
-    def ensure_installed(self, log: Log) -> None:  # noqa: B027 - optional hook
+    def ensure_installed(self, log: Log) -> None:
         """Download or check the binaries this server needs."""
 
-    def prepare(self, log: Log) -> None:  # noqa: B027 - optional hook
+    def prepare(self, log: Log) -> None:
         """Write config and initialise data on first start."""
 
     @abstractmethod
@@ -74,7 +74,7 @@ class Server(ABC):
     def healthy(self) -> bool:
         """True once the server answers its own protocol (not just an open port)."""
 
-    def after_start(self, log: Log) -> None:  # noqa: B027 - optional hook
+    def after_start(self, log: Log) -> None:
         """One-time setup that needs the running server (users, buckets)."""
 
     # -- lifecycle ------------------------------------------------------------------

@@ -89,7 +89,7 @@ def error_text(spark, exc: BaseException) -> str:
 
 
 def assert_denied(spark, fn) -> str:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the assertion is on the text below
+    with pytest.raises(Exception) as info:
         fn()
     text = error_text(spark, info.value)
     assert DENIED.search(text), f"expected AccessDenied/403, got: {text[:800]}"

@@ -24,7 +24,7 @@ from cdc.source import connect
 from lakehouse_schemas.contract import load_contracts
 from spark_jobs import dlq, pipeline
 from spark_jobs.lake import read_table
-from tests.e2e.torture_support import FIXTURES, own_source, reset_capture, run_sql
+from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -83,8 +83,8 @@ def _lake_orders(spark, settings, contract) -> dict[int, tuple]:
     return {r["id"]: tuple(r) for r in rows}
 
 
-def test_poison_goes_to_dead_letters_and_replays(local_stack, spark, tmp_path):
-    settings = own_source(local_stack, "poison", server_id=184078)
+def test_poison_goes_to_dead_letters_and_replays(own_capture, spark, tmp_path):
+    settings = own_capture("poison", server_id=184078)
     contracts = load_contracts(directory=FIXTURES / "contracts" / "poison")
     orders = contracts[0]
     reset_capture(settings)

@@ -20,7 +20,7 @@ from cdc.source import check_source, reflect_contracts
 from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.reconcile import reconcile
-from tests.e2e.torture_support import FIXTURES, own_source, reset_capture, run_sql
+from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -30,8 +30,8 @@ def _audit_log(spark, settings, audit) -> Counter:
     return Counter((r[META_OP], r["actor"], r["action"], r["amount"]) for r in rows)
 
 
-def test_tables_without_primary_key(local_stack, spark):
-    settings = own_source(local_stack, "nopk", server_id=184094)
+def test_tables_without_primary_key(own_capture, spark):
+    settings = own_capture("nopk", server_id=184094)
     reset_capture(settings)
     pipeline.wipe_lake(settings)
     load_sql_file(settings, FIXTURES / "nopk" / "schema.sql")

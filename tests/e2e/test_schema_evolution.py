@@ -38,7 +38,7 @@ from lakehouse_schemas.contract import TableContract, load_contracts
 from spark_jobs import dlq, pipeline, stream
 from spark_jobs.lake import read_table
 from spark_jobs.reconcile import reconcile
-from tests.e2e.torture_support import FIXTURES, own_source, reset_capture, run_sql
+from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -145,8 +145,8 @@ def _wait_dead_letters(spark, settings, query, table: str, fragment: str) -> lis
     raise AssertionError(f"no pending dead letter of {table} with {fragment!r} within {WAIT_S}s")
 
 
-def test_schema_changes_while_changes_flow(local_stack, spark, tmp_path):
-    settings = own_source(local_stack, "evolve", server_id=184093)
+def test_schema_changes_while_changes_flow(own_capture, spark, tmp_path):
+    settings = own_capture("evolve", server_id=184093)
     directory = tmp_path / "contracts"  # the folder the running job re-reads (CDCLAKE_CONTRACTS_DIR/<source> in production)
     directory.mkdir()
     reset_capture(settings)

@@ -23,7 +23,7 @@ from lakehouse_schemas.contract import TableContract, load_contracts
 from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.schema import lake_spark_type
-from tests.e2e.torture_support import FIXTURES, own_source, reset_capture, run_sql, sql_statements
+from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql, sql_statements
 
 pytestmark = pytest.mark.e2e
 
@@ -107,8 +107,8 @@ def _assert_lake_equals_source(spark, settings, contract) -> int:
     return len(src)
 
 
-def test_every_type_replicates_exactly(local_stack, spark):
-    settings = own_source(local_stack, "torture", server_id=184077)
+def test_every_type_replicates_exactly(own_capture, spark):
+    settings = own_capture("torture", server_id=184077)
     contracts = load_contracts(directory=FIXTURES / "contracts" / "torture")
     by_table = {c.table: c for c in contracts}
     reset_capture(settings)
@@ -135,6 +135,6 @@ def test_every_type_replicates_exactly(local_stack, spark):
     assert _assert_lake_equals_source(spark, settings, by_table["truncme"]) == 2
 
     lake = _lake_rows(spark, settings, by_table["alltypes"])
-    assert lake[7]["biu"] == Decimal("18446744073709551615")  # BIGINT UNSIGNED max survives
+    assert lake[7]["biu"] == Decimal(18446744073709551615)  # BIGINT UNSIGNED max survives
     assert lake[7]["d65"] == "99999999999999999999999999999999999.999999999999999999999999999999"
     assert lake[2]["vc"] == "🎉 updated"

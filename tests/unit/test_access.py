@@ -364,9 +364,9 @@ def test_terraform_names_match_the_generated_ones(contracts):
 
     s = terraform_dev_settings()
     tfvars = (TF_DEV / "terraform.tfvars.example").read_text()
-    name_prefix = re.search(r'^name_prefix\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
-    glue_prefix = re.search(r'^glue_database_prefix\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
-    results_bucket = re.search(r'^athena_results_bucket_name\s*=\s*"([^"]+)"', tfvars, re.M).group(1)
+    name_prefix = re.search(r'^name_prefix\s*=\s*"([^"]+)"', tfvars, re.MULTILINE).group(1)
+    glue_prefix = re.search(r'^glue_database_prefix\s*=\s*"([^"]+)"', tfvars, re.MULTILINE).group(1)
+    results_bucket = re.search(r'^athena_results_bucket_name\s*=\s*"([^"]+)"', tfvars, re.MULTILINE).group(1)
     # athena_workgroups: name = "<name_prefix>-<key>", results at s3://<results bucket>/<name>/
     for wg in athena.workgroups(s, contracts):
         assert wg.name == f"{name_prefix}-{wg.principal}"

@@ -256,7 +256,7 @@ def test_tutorial_console_consumer_creates(samples: Path) -> None:
 
 def fixture(name: str) -> dict[str, Any]:
     entry = next(r for r in json.loads((FIXTURES / "MANIFEST.json").read_text()) if r["name"] == name)
-    read = lambda f: None if f is None else (FIXTURES / f).read_bytes()  # noqa: E731
+    read = lambda f: None if f is None else (FIXTURES / f).read_bytes()
     return {"value": read(entry["value"]), "key": read(entry["key"]), "topic": entry["topic"]}
 
 
@@ -387,9 +387,9 @@ def test_wire_encodings_to_lake_values() -> None:
     )
     e = decode_debezium(everything(after), contract=EVERYTHING, origin=EVERYTHING_ORIGIN)
     assert e is not None and e.after is not None
-    assert e.key == {"id": Decimal("18446744073709551615")}
+    assert e.key == {"id": Decimal(18446744073709551615)}
     assert e.after == {
-        "id": Decimal("18446744073709551615"),  # BIGINT UNSIGNED precise: exact, beyond 2^63
+        "id": Decimal(18446744073709551615),  # BIGINT UNSIGNED precise: exact, beyond 2^63
         "amount": Decimal("1.98"),
         "wide": WIDE,  # DECIMAL(65,30) exceeds Spark's 38 digits: exact text
         "dt": datetime(1969, 12, 31, 0, 0),

@@ -33,7 +33,7 @@ def _src(**types: str) -> list[SourceColumn]:
     return [SourceColumn(name, t, name != "id") for name, t in types.items()]
 
 
-SAME = dict(id="int", qty="int", note="varchar(20)", total="decimal(10,2)")
+SAME = {"id": "int", "qty": "int", "note": "varchar(20)", "total": "decimal(10,2)"}
 
 
 def _assert_refused(ev, original: TableContract, *words: str) -> None:

@@ -48,7 +48,7 @@ def test_table_definitions_are_what_athenas_hudi_reader_needs(settings):
         assert len(names) == len(set(names))
         assert not {k["Name"] for k in ti["PartitionKeys"]} & set(names)  # Hive: partition keys are not columns
         assert ti["Parameters"]["hoodie.table.type"] == "COPY_ON_WRITE"
-    types = dict((c["Name"], c["Type"]) for c in current.table_input()["StorageDescriptor"]["Columns"])
+    types = {c["Name"]: c["Type"] for c in current.table_input()["StorageDescriptor"]["Columns"]}
     assert types["Total"] == "decimal(10,2)" and types["InvoiceDate"] == "timestamp" and types["InvoiceId"] == "int"
     assert types["_cdc_commit_ts"] == "timestamp" and types["_cdc_offset"] == "bigint" and types["_hoodie_is_deleted"] == "boolean"
     assert current.name == "invoice" and current.partition_keys == ()

@@ -45,8 +45,8 @@ def test_a_double_is_not_a_decimal():
 
 
 def test_missing_extra_and_changed_keys_are_listed():
-    src = _rows((1, Decimal("1"), None), (2, Decimal("2"), None), (3, Decimal("3"), None))
-    lake = _rows((2, Decimal("2"), None), (3, Decimal("3.5"), None), (4, Decimal("4"), None))
+    src = _rows((1, Decimal(1), None), (2, Decimal(2), None), (3, Decimal(3), None))
+    lake = _rows((2, Decimal(2), None), (3, Decimal("3.5"), None), (4, Decimal(4), None))
     d = compare(CONTRACT, src, lake)
     assert d.missing_in_lake == [(1,)] and d.extra_in_lake == [(4,)]
     assert d.differing_keys == [(1,), (3,), (4,)]

@@ -98,7 +98,7 @@ def _spark_decode(spark, contract, values):
 
 
 def _aware(v):
-    return v.replace(tzinfo=dt.timezone.utc) if isinstance(v, dt.datetime) and v.tzinfo is None else v
+    return v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo is None else v
 
 
 def test_every_type_decodes_identically(spark):

@@ -49,7 +49,7 @@ def _changes() -> list[dict]:
     out = []
     snap_ts = dt.datetime(2025, 10, 20, 9, 0)  # the initial snapshot ran after the days the workload simulates
     for i in range(1, 7):
-        out.append(dict(id=i, amount=Decimal(f"{i}.10"), label=f"orig{i}", at=dt.datetime(2024, 1, i), op="r", pos=_pos(0, True), ts=snap_ts, snap=True))
+        out.append({"id": i, "amount": Decimal(f"{i}.10"), "label": f"orig{i}", "at": dt.datetime(2024, 1, i), "op": "r", "pos": _pos(0, True), "ts": snap_ts, "snap": True})
     n = 1
     for d, day in enumerate(DAYS):
         base = dt.datetime.combine(day, dt.time(8, 0))
@@ -59,17 +59,17 @@ def _changes() -> list[dict]:
         ]
         for k, (op, key, label) in enumerate(script):
             ts = base + dt.timedelta(hours=3 * k)
-            out.append(dict(id=key, amount=Decimal(f"{d}{k}.{k}5"), label=label, at=ts, op=op, pos=_pos(n), ts=ts, snap=False))
+            out.append({"id": key, "amount": Decimal(f"{d}{k}.{k}5"), "label": label, "at": ts, "op": op, "pos": _pos(n), "ts": ts, "snap": False})
             n += 1
         # two changes in the same second, ordered only by position
         ts = base + dt.timedelta(hours=15)
-        out.append(dict(id=6, amount=Decimal(f"7.7{d}"), label="tie1", at=ts, op="u", pos=_pos(n), ts=ts, snap=False))
-        out.append(dict(id=6, amount=Decimal(f"8.8{d}"), label="tie2", at=ts, op="u", pos=_pos(n + 1), ts=ts, snap=False))
+        out.append({"id": 6, "amount": Decimal(f"7.7{d}"), "label": "tie1", "at": ts, "op": "u", "pos": _pos(n), "ts": ts, "snap": False})
+        out.append({"id": 6, "amount": Decimal(f"8.8{d}"), "label": "tie2", "at": ts, "op": "u", "pos": _pos(n + 1), "ts": ts, "snap": False})
         n += 2
     # a primary-key change: delete(old) + create(new) at one binlog position
     ts = dt.datetime(2025, 10, 3, 23, 59, 59)
-    out.append(dict(id=3, amount=None, label="d1-b", at=None, op="d", pos=_pos(n), ts=ts, snap=False))
-    out.append(dict(id=30, amount=Decimal("3.30"), label="moved", at=None, op="c", pos=_pos(n), ts=ts, snap=False))
+    out.append({"id": 3, "amount": None, "label": "d1-b", "at": None, "op": "d", "pos": _pos(n), "ts": ts, "snap": False})
+    out.append({"id": 30, "amount": Decimal("3.30"), "label": "moved", "at": None, "op": "c", "pos": _pos(n), "ts": ts, "snap": False})
     return out
 
 
