@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from cdc import events as ev
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import align_to_table
+from spark_jobs.lake import align_to_table, table_exists
 
 
 def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
@@ -55,6 +55,20 @@ def avro_schema(df: DataFrame, table: str) -> str:
         df._jdf.schema(), f"{table}_record", f"hoodie.{table}"
     )
     return schema.toString()
+
+
+def applied_offsets(spark, contract: TableContract, lake_root: str) -> dict[int, int]:
+    """Kafka partition -> the highest offset of the table's topic whose change the history holds."""
+    if not contract.key or not table_exists(spark, contract.history_path(lake_root)):
+        return {}
+    rows = (
+        read_history(spark, contract, lake_root)
+        .where(F.col(ev.META_TOPIC) == F.lit(contract.topic()))
+        .groupBy(ev.META_PARTITION)
+        .agg(F.max(ev.META_OFFSET).alias("hi"))
+        .collect()
+    )
+    return {r[ev.META_PARTITION]: r["hi"] for r in rows}
 
 
 def read_history(spark, contract: TableContract, lake_root: str) -> DataFrame:

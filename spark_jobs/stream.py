@@ -43,6 +43,7 @@ class BatchStats:
     batches: int = 0
     records: int = 0
     dead_letters: int = 0
+    guarded_batches: int = 0  # table batches applied with the stale-change guard (replays)
     per_table: dict[str, int] = field(default_factory=dict)
 
 
@@ -57,9 +58,10 @@ def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_
 
     A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
     the rows it removed reach the history as op ``t`` and the current state as deletes.
-    ``stale_guard`` (replays of parked changes): a change older than one the history already holds
-    for its key reaches the history only. Without it a parked insert replayed after the key's
-    later delete would bring the row back, since a deleted row leaves no position to compare with.
+    ``stale_guard`` (replays: parked changes, a new checkpoint over an existing lake, a re-run batch):
+    a change older than one the history already holds for its key reaches the history only. Without
+    it an insert replayed after the key's later delete would bring the row back, since a deleted row
+    leaves no position to compare with.
     """
     protected = pii.protect(good, contract)
     current = None
@@ -114,9 +116,29 @@ class JobState:
     # topic -> contract versions its pending dead letters failed under
     pending: dict[str, set[str | None]] = field(default_factory=dict)
     loaded: bool = False
+    # topic -> {partition: highest offset applied}; read from the history the first time a topic is seen
+    applied: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def note_dead(self, topic: str, contract: TableContract | None) -> None:
         self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
+
+    def rereads(self, spark: SparkSession, contract: TableContract, lake_root: str, lows: dict[int, int]) -> bool:
+        """True when the batch starts at or below an offset the lake already applied: a replay.
+
+        That is a new checkpoint over an existing lake, or the re-run of a batch whose writes landed
+        before its checkpoint commit. Only then is the history consulted for stale changes; a
+        job that moves forward never pays for it.
+        """
+        topic = contract.topic()
+        if topic not in self.applied:
+            self.applied[topic] = history.applied_offsets(spark, contract, lake_root)
+        done = self.applied[topic]
+        return any(lo <= done.get(p, -1) for p, lo in lows.items())
+
+    def advance(self, topic: str, highs: dict[int, int]) -> None:
+        done = self.applied.setdefault(topic, {})
+        for p, hi in highs.items():
+            done[p] = max(hi, done.get(p, -1))
 
 
 def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
@@ -191,7 +213,12 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
         batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
         batch.persist()
         try:
-            counts = {r["topic"]: r["count"] for r in batch.groupBy("topic").count().collect()}
+            ranges = batch.groupBy("topic", "partition").agg(
+                F.count(F.lit(1)).alias("n"), F.min("offset").alias("lo"), F.max("offset").alias("hi")
+            ).collect()
+            counts: dict[str, int] = {}
+            for r in ranges:
+                counts[r["topic"]] = counts.get(r["topic"], 0) + r["n"]
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
             for topic, n in sorted(counts.items()):
@@ -234,7 +261,13 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     dead.append(_decoded_dead(decoded.where(err.isNotNull()), contract, err))
                     state.note_dead(topic, contract)
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
-                apply_table(good, contract, lake_root, batch_id)
+                lows = {r["partition"]: r["lo"] for r in ranges if r["topic"] == topic}
+                replay = state.rereads(batch.sparkSession, contract, lake_root, lows)
+                if replay:
+                    stats.guarded_batches += 1
+                    log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
+                apply_table(good, contract, lake_root, batch_id, stale_guard=replay)
+                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             if dead:
                 all_dead = dead[0]

@@ -80,4 +80,5 @@ def test_replay_is_idempotent(local_stack, spark, contracts):
     )
     stats = pipeline.apply_to_lake(spark, replay, contracts)
     assert stats.records > 15_000  # every record was read again from the earliest offset
+    assert stats.guarded_batches >= len(contracts)  # each table saw it re-read what the lake holds
     _assert_equal(pipeline.compare_all(spark, replay, contracts))
