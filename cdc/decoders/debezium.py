@@ -221,7 +221,7 @@ def _json_text(value: Any) -> str:
 def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
     """``value`` as decimal(p,s): padded to ``scale``; digits beyond the scale or the precision -> ValueError."""
     if isinstance(value, bool):
-        raise ValueError("a boolean is not a decimal")  # noqa: TRY004 - callers turn ValueError into a dead letter
+        raise ValueError("a boolean is not a decimal")
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, int):
@@ -234,7 +234,7 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a number") from None
     else:
-        raise ValueError(f"a {type(value).__name__} is not a decimal")  # noqa: TRY004 - callers turn ValueError into a dead letter
+        raise ValueError(f"a {type(value).__name__} is not a decimal")
     if not d.is_finite():
         raise ValueError(f"{value!r} is not finite")
     try:
@@ -250,7 +250,7 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"{value!r} is not an integer")  # noqa: TRY004 - callers turn ValueError into a dead letter
+        raise ValueError(f"{value!r} is not an integer")
     if isinstance(value, Decimal) and value != value.to_integral_value():
         raise ValueError(f"{value!r} is not an integer")
     return int(value)
@@ -275,7 +275,7 @@ def _bytes(value: Any, modes: DebeziumModes) -> bytes:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not {modes.binary_handling} text")  # noqa: TRY004 - callers turn ValueError into a dead letter
+        raise ValueError(f"{value!r} is not {modes.binary_handling} text")
     if modes.binary_handling == "hex":
         return bytes.fromhex(value)
     if modes.binary_handling == "base64-url-safe":
