@@ -7,6 +7,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
+from cdc.jars import spark_jars
 from cdc.settings import Settings
 
 HUDI_SPARK_CONF = {
@@ -54,8 +55,6 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
     builder = SparkSession.builder.appName(app_name)
     conf = dict(HUDI_SPARK_CONF)
     if settings.spark.add_jars:
-        from cdc.stack.artifacts import spark_jars
-
         conf["spark.jars"] = ",".join(str(p) for p in spark_jars(settings, log))
         conf["spark.master"] = settings.spark.master
         conf["spark.driver.memory"] = settings.spark.driver_memory

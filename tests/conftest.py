@@ -37,7 +37,7 @@ def local_stack(settings):
     """
     import fcntl
 
-    from cdc import stack
+    from cdc import devstack as stack
 
     settings.stack.state_dir.mkdir(parents=True, exist_ok=True)
     lock = open(settings.stack.state_dir / "e2e.lock", "w")  # noqa: SIM115 - held for the session

@@ -168,7 +168,7 @@ class SyncReport:
     partitions_removed: dict[str, int] = field(default_factory=dict)
 
 
-def _client(settings: Settings, client):
+def glue_client(settings: Settings, client):
     if client is not None:
         return client
     import boto3
@@ -269,7 +269,7 @@ def sync(
     ``partitions`` maps ``database.table`` to the partition values the lake holds (tables absent from
     it keep their Glue partitions); ``existing``, when given, limits the sync to tables that exist in the lake.
     """
-    client = _client(settings, client)
+    client = glue_client(settings, client)
     report = SyncReport()
     for c in contracts:
         if c.glue_database not in report.databases:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Writes the worker config from the environment, then runs Kafka Connect in distributed mode.
-# Mirrors cdc/stack/connect.py (the native stack's worker), with container host names.
+# Mirrors cdc/devstack/connect.py (the native stack's worker), with container host names.
 set -eu
 
 : "${CONNECT_BOOTSTRAP_SERVERS:=kafka:9092}"

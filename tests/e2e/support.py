@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from cdc.devstack import pipeline
 from cdc.settings import LakeSettings, Settings
-from spark_jobs import pipeline
 
 
 def file_lake(settings: Settings, name: str) -> Settings:

@@ -24,9 +24,9 @@ from botocore.exceptions import ClientError
 from cdc.access import minio as local_minio
 from cdc.access import policies
 from cdc.access.policies import SYSTEM_DOMAIN
+from cdc.devstack import pipeline
 from cdc.settings import LakeSettings, Settings
 from lakehouse_schemas import load_contracts
-from spark_jobs import pipeline
 
 # Own pytest process (see the Makefile): switching s3a keys inside one JVM leaves filesystem objects
 # with a principal's keys cached by Hudi, which later tests in the same JVM would pick up.

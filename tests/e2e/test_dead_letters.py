@@ -19,7 +19,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cdc.capture import debezium as dbz
-from cdc.sample import load_sql_file
+from cdc.devstack.sample import load_sql_file
 from cdc.source import connect
 from lakehouse_schemas.contract import load_contracts
 from spark_jobs import dlq, pipeline

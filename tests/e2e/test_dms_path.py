@@ -2,7 +2,7 @@
 
 Chinook goes through the real Debezium path into lake A (snapshot + a randomized workload).
 Every Debezium change is then rendered as the AWS DMS Kafka target writes it
-(cdc.capture.dms_emit: a simulation, DMS cannot run locally) onto the DMS topics of a second
+(tests.support.dms_emit: a simulation, DMS cannot run locally) onto the DMS topics of a second
 source (``chinook_dms``, contracts with ``capture_format: dms``), and the same streaming job
 builds lake B from them. Lake B must equal lake A table by table, row by row, and the source.
 Knob: CDCLAKE_E2E_DMS_CHANGES (default 300) sizes the workload.
@@ -17,12 +17,12 @@ import uuid
 import pytest
 from pyspark.sql import functions as F
 
-from cdc.capture import dms_emit
+from cdc.devstack import pipeline
+from cdc.devstack.workload import Workload
 from cdc.events import META_COMMIT_TS, META_OP, META_POS, META_SNAPSHOT
 from cdc.settings import LakeSettings
-from cdc.workload import Workload
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
+from tests.support import dms_emit
 
 CHANGES = int(os.environ.get("CDCLAKE_E2E_DMS_CHANGES", "300"))
 DMS_SOURCE = "chinook_dms"

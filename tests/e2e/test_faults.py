@@ -21,10 +21,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from cdc import stack
+from cdc import devstack as stack
 from cdc.capture import debezium as dbz
-from cdc.workload import Workload
-from spark_jobs import pipeline
+from cdc.devstack import pipeline
+from cdc.devstack.workload import Workload
 from tests.e2e.support import assert_reconciled, file_lake
 
 pytestmark = pytest.mark.e2e

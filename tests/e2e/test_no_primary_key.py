@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 
 from cdc.capture import debezium as dbz
+from cdc.devstack import pipeline
+from cdc.devstack.sample import load_sql_file
 from cdc.events import META_OP
-from cdc.sample import load_sql_file
 from cdc.source import check_source, reflect_contracts
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.reconcile import reconcile
 from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql

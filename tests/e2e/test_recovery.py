@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from cdc.capture import debezium as dbz
 from cdc.capture import recovery
+from cdc.devstack import pipeline
+from cdc.devstack.workload import Workload
 from cdc.source import connect
-from cdc.workload import Workload
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.sweep import sweep
 from tests.e2e.support import assert_reconciled, file_lake

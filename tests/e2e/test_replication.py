@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
+from cdc.devstack import pipeline
+from cdc.devstack.workload import Workload
 from cdc.settings import LakeSettings
-from cdc.workload import Workload
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 
 CHANGES = int(os.environ.get("CDCLAKE_E2E_CHANGES", "2000"))

@@ -31,8 +31,8 @@ import yaml
 
 from cdc.capture import debezium as dbz
 from cdc.capture import recovery
-from cdc.commands.contracts import sync_contracts
-from cdc.sample import load_sql_file
+from cdc.contract_sync import sync_contracts
+from cdc.devstack.sample import load_sql_file
 from cdc.source import connect, reflect_contracts, uncontracted_tables
 from lakehouse_schemas.contract import TableContract, load_contracts
 from spark_jobs import dlq, pipeline, stream

@@ -20,10 +20,11 @@ from decimal import Decimal
 import pytest
 
 from cdc.access.pii import lake_view
+from cdc.devstack import pipeline
 from cdc.query.asof import AsOf, LakeTable, check_trino, rewrite, to_spark
 from cdc.settings import LakeSettings
 from cdc.source import connect
-from spark_jobs import pipeline, snapshot
+from spark_jobs import snapshot
 from spark_jobs.lake import register_time_travel_tables
 from spark_jobs.reconcile import _keyed, compare, source_snapshot
 

@@ -17,10 +17,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from cdc.capture import debezium as dbz
-from cdc.sample import load_sql_file
+from cdc.devstack import pipeline
+from cdc.devstack.sample import load_sql_file
 from cdc.source import connect
 from lakehouse_schemas.contract import TableContract, load_contracts
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.schema import lake_spark_type
 from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql, sql_statements

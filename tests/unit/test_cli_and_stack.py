@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from cdc.cli import main
+from cdc.devstack.base import Server
 from cdc.errors import ServerStartError
 from cdc.settings import Settings, StackSettings
-from cdc.stack.base import Server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "debezium"
 

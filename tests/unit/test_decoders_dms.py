@@ -337,8 +337,8 @@ def test_apply_modifies_a_changed_task_only_when_stopped():
 
 def test_emitted_dms_messages_decode_back_to_the_same_changes():
     """Debezium-style events -> DMS records -> decode_dms: same rows, ops and binlog positions; a key change stays one."""
-    from cdc.capture import dms_emit
     from cdc.events import ChangeEvent, SourcePosition
+    from tests.support import dms_emit
 
     row = decode_dms(MESSAGES["insert"]["value"], contract=ALLTYPES).after
     at = datetime(2021, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)

@@ -305,7 +305,7 @@ def test_evolved_contract_survives_the_yaml_round_trip():
 # -- cdclake contracts sync ------------------------------------------------------------------------
 def test_sync_writes_evolved_contracts_and_leaves_refused_ones(tmp_path: Path, monkeypatch):
     from cdc import source
-    from cdc.commands.contracts import sync_contracts
+    from cdc.contract_sync import sync_contracts
     from cdc.settings import Settings
 
     good = _contract(ID, {"name": "note", "type": "varchar(20)"})

@@ -1,4 +1,4 @@
-"""SourcePosition.sort_key ordering and the reference merge model (cdc.decoders.ordering)."""
+"""SourcePosition.sort_key ordering and the reference merge model (tests.support.ordering)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdc.decoders.ordering import LakeState, apply_changes, key_tuple, latest_per_key, stored_row
 from cdc.events import META_OP, META_POS, ChangeEvent, Op, SourcePosition
+from tests.support.ordering import LakeState, apply_changes, key_tuple, latest_per_key, stored_row
 
 
 def pos(file: str | None, p: int, row: int = 0, snapshot: bool = False) -> SourcePosition:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from cdc.decoders.debezium import decode_debezium as py_decode
-from cdc.decoders.ordering import latest_per_key as py_latest
 from cdc.events import KafkaOrigin
 from lakehouse_schemas.contract import TableContract
+from tests.support.ordering import latest_per_key as py_latest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "debezium"
 

@@ -3,7 +3,7 @@
 -- The image itself creates the CDC user 'cdc'@'%' from MARIADB_USER / MARIADB_PASSWORD
 -- (it escapes the password), before this file runs; so no secret is in this file.
 -- Here it gets what Debezium's MariaDB/MySQL connector needs, and nothing more
--- (the same list as cdc/stack/mariadb.py CDC_GRANTS):
+-- (the same list as cdc/devstack/mariadb.py CDC_GRANTS):
 --   SELECT              initial snapshot
 --   RELOAD              FLUSH for the snapshot's consistent read
 --   SHOW DATABASES      discover the captured databases

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -11,24 +10,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
-from cdc.errors import ServerStartError, ToolMissingError
+from cdc.errors import ServerStartError
+from cdc.jars import require_tool, tail
 from cdc.settings import Settings
 
+__all__ = ["Log", "Server", "pid_alive", "require_tool", "tail"]
+
 Log = Callable[[str], None]
-
-
-def require_tool(name: str, install_hint: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        raise ToolMissingError(f"`{name}` is not installed", next_step=install_hint, tool=name)
-    return path
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return f"(no log at {path})"
-    data = path.read_bytes()[-20000:].decode("utf-8", "replace").splitlines()
-    return "\n".join(data[-lines:])
 
 
 def pid_alive(pid: int) -> bool:

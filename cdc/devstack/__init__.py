@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+from cdc.devstack.base import Server
+from cdc.devstack.connect import ConnectServer
+from cdc.devstack.kafka import KafkaServer
+from cdc.devstack.mariadb import MariaDBServer
+from cdc.devstack.minio import MinioServer
 from cdc.settings import Settings
-from cdc.stack.base import Server
-from cdc.stack.connect import ConnectServer
-from cdc.stack.kafka import KafkaServer
-from cdc.stack.mariadb import MariaDBServer
-from cdc.stack.minio import MinioServer
 
 # Start order; ``down`` uses the reverse.
 SERVERS: dict[str, type[Server]] = {
@@ -33,7 +33,7 @@ def servers(settings: Settings, names: list[str] | None = None) -> list[Server]:
 
 
 def up(settings: Settings, names: list[str] | None = None, log=print) -> None:
-    from cdc.stack.credentials import ensure_credentials
+    from cdc.devstack.credentials import ensure_credentials
 
     ensure_credentials(settings)
     chosen = servers(settings, names)

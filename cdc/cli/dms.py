@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
-from cdc.commands.common import _friendly, _log
+from cdc.capture.dms import apply, render
+from cdc.cli.common import log
+from cdc.settings import get_settings
+from lakehouse_schemas import load_contracts
 
 
 @click.group("dms")
@@ -18,13 +21,8 @@ def dms() -> None:
 @dms.command("render")
 @click.option("--source", default=None, help="source name (default: CDCLAKE_SOURCE__NAME)")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, help="write one JSON file each here")
-@_friendly
 def dms_render(source: str | None, out: Path | None) -> None:
     """Print (or write to --out) task-settings.json, table-mappings.json and kafka-settings.json."""
-    from cdc.capture.dms import render
-    from cdc.settings import get_settings
-    from lakehouse_schemas import load_contracts
-
     name = source or get_settings().source.name
     config = render(load_contracts(name), source=name)
     files = {
@@ -38,20 +36,13 @@ def dms_render(source: str | None, out: Path | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for fname, doc in files.items():
         (out / fname).write_text(json.dumps(doc, indent=2) + "\n")
-        _log(f"wrote {out / fname}")
+        log(f"wrote {out / fname}")
 
 
 @dms.command("apply")
 @click.option("--source", default=None, help="source name (default: CDCLAKE_SOURCE__NAME)")
-@_friendly
 def dms_apply(source: str | None) -> None:
     """Create or update the DMS endpoints and replication task with boto3 (settings: CDCLAKE_DMS__*)."""
-    from cdc.capture.dms import apply
-    from cdc.settings import get_settings
-    from lakehouse_schemas import load_contracts
-
     name = source or get_settings().source.name
-    click.echo(json.dumps(apply(load_contracts(name), source=name, log=_log), indent=2))
+    click.echo(json.dumps(apply(load_contracts(name), source=name, log=log), indent=2))
 
-
-commands: list[click.Command] = [dms]

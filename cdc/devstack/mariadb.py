@@ -11,8 +11,8 @@ import subprocess
 
 import pymysql
 
+from cdc.devstack.base import Log, Server, require_tool, tail
 from cdc.errors import ServerStartError
-from cdc.stack.base import Log, Server, require_tool, tail
 
 # What Debezium's MariaDB/MySQL connector needs, and nothing more.
 CDC_GRANTS = "SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, REPLICA MONITOR"

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
-from cdc.commands.common import _friendly, _log
+from cdc.access import athena, minio, policies
+from cdc.cli.common import log
 from cdc.settings import get_settings
+from lakehouse_schemas import load_contracts
 
 
 @click.group("access")
@@ -18,18 +20,13 @@ def access() -> None:
 
 
 def _contracts():
-    from lakehouse_schemas import load_contracts
-
     return load_contracts(get_settings().source.name)
 
 
 @access.command("render")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("build/access"), show_default=True)
-@_friendly
 def render(out: Path) -> None:
     """Write iam/<principal>.json (what Terraform attaches) and athena/<workgroup>.json (CreateWorkGroup requests)."""
-    from cdc.access import athena, policies
-
     settings, contracts = get_settings(), _contracts()
     docs = policies.generate(settings, contracts)
     for path in policies.write_documents(docs, out):
@@ -40,24 +37,18 @@ def render(out: Path) -> None:
         path.write_text(json.dumps(wg.create_request(), indent=2, sort_keys=True) + "\n")
         click.echo(str(path))
     loc = policies.lake_location(settings)
-    _log(f"account {settings.access.account_id}, region {settings.access.region}, lake s3://{loc.bucket}/{loc.prefix}")
+    log(f"account {settings.access.account_id}, region {settings.access.region}, lake s3://{loc.bucket}/{loc.prefix}")
 
 
 @access.command("apply")
-@_friendly
 def apply_cmd() -> None:
     """Create or update the Athena workgroups with boto3 (IAM roles and policies are Terraform's: see docs/access.md)."""
-    from cdc.access import athena
-
-    athena.apply(get_settings(), _contracts(), log=_log)
+    athena.apply(get_settings(), _contracts(), log=log)
 
 
 @access.command("local-users")
-@_friendly
 def local_users() -> None:
     """Create the writer/analysts/finance users on the local S3 server with the generated S3 statements."""
-    from cdc.access import minio, policies
-
     settings = get_settings()
     path = settings.stack.state_dir / "access-users.json"
     # Keep the secrets of an earlier run: only the policies are brought up to date.
@@ -68,7 +59,5 @@ def local_users() -> None:
         json.dump({p: {"access_key": u.access_key, "secret_key": u.secret_key.get_secret_value()} for p, u in users.items()}, fh, indent=2)
     for p, u in users.items():
         click.echo(f"{p:10} user {u.access_key} policy {u.policy_name}")
-    _log(f"credentials in {path} (mode 0600)")
+    log(f"credentials in {path} (mode 0600)")
 
-
-commands: list[click.Command] = [access]

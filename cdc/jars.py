@@ -1,18 +1,17 @@
-"""Downloads from Maven Central and the Go module proxy, cached under the cache folder.
+"""The jars a Spark session needs, resolved from Maven Central once and cached under the cache folder.
 
 Maven does the resolving (``-C``: a checksum mismatch fails the download), into a
 private local repository under the cache folder, so a second run downloads nothing.
 A set is only marked complete after every jar was copied, so an interrupted
-download is redone, not half-used.
+download is redone, not half-used. Production sessions (spark_jobs/session.py) use this
+as well as the local stack, so it lives outside cdc/devstack.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import tarfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -20,12 +19,25 @@ from xml.sax.saxutils import escape
 from cdc import versions
 from cdc.errors import TerminalError, ToolMissingError
 from cdc.settings import Settings
-from cdc.stack.base import require_tool, tail
 
 Log = Callable[[str], None]
 
 
-def _pom(coords: Sequence[str], transitive: bool) -> str:
+def require_tool(name: str, install_hint: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise ToolMissingError(f"`{name}` is not installed", next_step=install_hint, tool=name)
+    return path
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return f"(no log at {path})"
+    data = path.read_bytes()[-20000:].decode("utf-8", "replace").splitlines()
+    return "\n".join(data[-lines:])
+
+
+def pom(coords: Sequence[str], transitive: bool) -> str:
     deps = []
     for coord in coords:
         parts = coord.split(":")
@@ -42,7 +54,7 @@ def _pom(coords: Sequence[str], transitive: bool) -> str:
     )
 
 
-def _mvn(settings: Settings, args: list[str], workdir: Path, what: str, log: Log) -> None:
+def mvn(settings: Settings, args: list[str], workdir: Path, what: str, log: Log) -> None:
     mvn = require_tool("mvn", "apt-get install -y maven (or run `make setup`)")
     repo = settings.stack.cache_dir / "m2"
     logfile = workdir / "mvn.log"
@@ -68,8 +80,8 @@ def ensure_jars(settings: Settings, name: str, coords: Sequence[str], transitive
         work = target.with_name(target.name + ".tmp")
         shutil.rmtree(work, ignore_errors=True)
         (work / "lib").mkdir(parents=True)
-        (work / "pom.xml").write_text(_pom(coords, transitive))
-        _mvn(
+        (work / "pom.xml").write_text(pom(coords, transitive))
+        mvn(
             settings,
             ["dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={work / 'lib'}"],
             work,
@@ -85,50 +97,3 @@ def ensure_jars(settings: Settings, name: str, coords: Sequence[str], transitive
 def spark_jars(settings: Settings, log: Log = print) -> list[Path]:
     # Non-transitive: pyspark already ships Spark, Scala and the Hadoop client; only add what it lacks.
     return ensure_jars(settings, "spark", versions.SPARK_JARS + versions.SPARK_JARS_EXTRA, transitive=False, log=log)
-
-
-def kafka_jars(settings: Settings, log: Log = print) -> list[Path]:
-    return ensure_jars(settings, "kafka", versions.KAFKA_JARS, transitive=True, log=log)
-
-
-def debezium_plugin_dir(settings: Settings, log: Log = print) -> Path:
-    """Connect's plugin.path: the Debezium MySQL and MariaDB plugins, unpacked."""
-    root = settings.stack.cache_dir / "connect-plugins" / versions.DEBEZIUM
-    marker = root / ".complete"
-    if marker.exists():
-        return root
-    work = root.with_name(root.name + ".tmp")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    (work / "pom.xml").write_text(_pom([], True))
-    for flavor, coord in versions.DEBEZIUM_PLUGINS.items():
-        _mvn(settings, ["dependency:copy", f"-Dartifact={coord}", f"-DoutputDirectory={work}"], work, f"Debezium {flavor} plugin", log)
-    for archive in work.glob("*.tar.gz"):
-        with tarfile.open(archive) as tar:
-            tar.extractall(work, filter="data")
-        archive.unlink()
-    shutil.rmtree(root, ignore_errors=True)
-    work.rename(root)
-    marker.write_text(versions.DEBEZIUM)
-    return root
-
-
-def minio_binary(settings: Settings, log: Log = print) -> Path:
-    """Build MinIO from the Go module proxy once (about 5 minutes on 2 cores)."""
-    module = versions.MINIO_MODULE
-    bindir = settings.stack.cache_dir / "bin" / module.rsplit("@", 1)[1]
-    binary = bindir / "minio"
-    if binary.exists():
-        return binary
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if not go:
-        raise ToolMissingError("`go` is not installed; it builds the local S3 server (MinIO)", next_step="install Go >= 1.24 (make setup)")
-    bindir.mkdir(parents=True, exist_ok=True)
-    logfile = bindir / "build.log"
-    log(f"building MinIO {module} with Go (first run only, several minutes; log: {logfile})")
-    env = dict(os.environ, GOBIN=str(bindir), CGO_ENABLED="0")
-    with open(logfile, "wb") as out:
-        rc = subprocess.call([go, "install", module], stdout=out, stderr=subprocess.STDOUT, env=env)
-    if rc != 0 or not binary.exists():
-        raise TerminalError(f"building MinIO failed (exit {rc}):\n{tail(logfile, 25)}", next_step=f"read {logfile}")
-    return binary

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from pyspark.sql import SparkSession
 
 from cdc.capture import debezium as dbz
-from cdc.sample import chinook_sql_path, load_sql_file
+from cdc.devstack.sample import chinook_sql_path, load_sql_file
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
 from spark_jobs import stream

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from cdc.stack import artifacts
-from cdc.stack.base import Log, Server
+from cdc.devstack import artifacts
+from cdc.devstack.base import Log, Server
 
 LAKE_BUCKET = "lake"
 

@@ -6,9 +6,9 @@ import os
 
 import httpx
 
-from cdc.stack import artifacts
-from cdc.stack.base import Log, Server
-from cdc.stack.kafka import LOG4J2, java
+from cdc.devstack import artifacts
+from cdc.devstack.base import Log, Server
+from cdc.devstack.kafka import LOG4J2, java
 
 CONNECT_LOG4J2 = LOG4J2 + """logger.debezium.name = io.debezium
 logger.debezium.level = INFO

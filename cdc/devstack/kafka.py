@@ -7,9 +7,9 @@ import os
 import subprocess
 import uuid
 
+from cdc.devstack import artifacts
+from cdc.devstack.base import Log, Server, require_tool, tail
 from cdc.errors import ServerStartError
-from cdc.stack import artifacts
-from cdc.stack.base import Log, Server, require_tool, tail
 
 LOG4J2 = """status = warn
 appender.out.type = Console

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import click
 
-from cdc.commands.common import _friendly, _log
+from cdc.cli.common import log
 from cdc.settings import get_settings
+from lakehouse_schemas.contract import load_contracts
 
 
 def _contracts(settings, directory: Path | None):
-    from lakehouse_schemas.contract import load_contracts
-
     return load_contracts(settings.source.name, directory=directory)
 
 
 def _spark(settings, name: str):
+    # Lazy (here and below): pyspark is the slow import; the CLI's other commands do not pay for it.
     from spark_jobs.session import build_session
 
-    return build_session(settings, name, _log)
+    return build_session(settings, name, log)
 
 
 @click.group("dlq")
@@ -32,7 +32,6 @@ def dlq() -> None:
 @click.option("--table", "table", default=None, help="source table (db.table), or its topic")
 @click.option("--all", "all_", is_flag=True, help="replayed dead letters too (default: pending only)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-@_friendly
 def list_cmd(table: str | None, all_: bool, as_json: bool) -> None:
     """Dead letters with their id (topic:partition:offset), table and reason; counts per table at the end."""
     from spark_jobs import dlq as d
@@ -47,12 +46,11 @@ def list_cmd(table: str | None, all_: bool, as_json: bool) -> None:
             click.echo(f"{r['id']}\t{r['table'] or '-'}\t{r['status']}\t{r['reason']}")
     totals = d.counts(spark, settings.lake_root)
     summary = ", ".join(f"{t} {s}={n}" for (t, s), n in sorted(totals.items())) or "empty"
-    _log(f"{len(rows)} dead letter(s) listed; by table and status: {summary}")
+    log(f"{len(rows)} dead letter(s) listed; by table and status: {summary}")
 
 
 @dlq.command("show")
 @click.argument("ident")
-@_friendly
 def show_cmd(ident: str) -> None:
     """One dead letter in full (IDENT = topic:partition:offset), its raw key and value."""
     from spark_jobs import dlq as d
@@ -69,19 +67,16 @@ def show_cmd(ident: str) -> None:
 @click.option("--table", "table", default=None, help="only this source table (db.table) or topic")
 @click.option("--contracts", "contracts_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="contract folder (default: the packaged contracts of the source)")
-@_friendly
 def replay_cmd(table: str | None, contracts_dir: Path | None) -> None:
     """Decode pending dead letters again with the current contracts and apply the ones that now fit."""
     from spark_jobs import dlq as d
 
     settings = get_settings()
     spark = _spark(settings, "cdclake-dlq-replay")
-    result = d.replay(spark, settings.lake_root, _contracts(settings, contracts_dir), table=table, log=_log)
+    result = d.replay(spark, settings.lake_root, _contracts(settings, contracts_dir), table=table, log=log)
     for r in result.reasons:
-        _log(f"  still failing: {r}")
+        log(f"  still failing: {r}")
     click.echo(f"done: {result.replayed} replayed, {result.still_failing} still failing")
     if result.still_failing:
         raise SystemExit(1)
 
-
-commands: list[click.Command] = [dlq]
