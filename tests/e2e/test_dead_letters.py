@@ -19,10 +19,11 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cdc.capture import debezium as dbz
+from cdc.devstack import pipeline
 from cdc.devstack.sample import load_sql_file
 from cdc.source import connect
 from lakehouse_schemas.contract import load_contracts
-from spark_jobs import dlq, pipeline
+from spark_jobs import dlq
 from spark_jobs.lake import read_table
 from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
 

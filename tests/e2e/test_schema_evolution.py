@@ -32,10 +32,11 @@ import yaml
 from cdc.capture import debezium as dbz
 from cdc.capture import recovery
 from cdc.contract_sync import sync_contracts
+from cdc.devstack import pipeline
 from cdc.devstack.sample import load_sql_file
 from cdc.source import connect, reflect_contracts, uncontracted_tables
 from lakehouse_schemas.contract import TableContract, load_contracts
-from spark_jobs import dlq, pipeline, stream
+from spark_jobs import dlq, stream
 from spark_jobs.lake import read_table
 from spark_jobs.reconcile import reconcile
 from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
