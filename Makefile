@@ -14,15 +14,20 @@ demo: setup
 
 # Everything: unit tests, then the end-to-end tests against the real local stack.
 # The access tests switch S3 credentials inside one Spark JVM: they get a pytest process of their own.
+# ruff (rules in pyproject.toml), mypy on the Spark-free layers, the layer contracts (import-linter).
 lint: setup
 	$(VENV)/bin/ruff check cdc spark_jobs lakehouse_schemas tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: setup lint
 	$(VENV)/bin/python -m pytest -m "not access" $(PYTEST_ARGS)
 	$(VENV)/bin/python -m pytest -m access $(PYTEST_ARGS)
 
+# The pure-Python unit tests first (no JVM starts), then the Spark ones (one shared session).
 unit: setup
-	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests/unit -m "not spark" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests/unit -m spark $(PYTEST_ARGS)
 
 e2e: setup
 	$(VENV)/bin/python -m pytest tests/e2e -m "not access" $(PYTEST_ARGS)

@@ -12,15 +12,14 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from cdc import versions
 from cdc.errors import TerminalError, ToolMissingError
+from cdc.log import Log
 from cdc.settings import Settings
-
-Log = Callable[[str], None]
 
 
 def require_tool(name: str, install_hint: str) -> str:

@@ -101,7 +101,7 @@ class AccessSettings(BaseModel):
     kms_key_arn: str | None = Field(None, description="KMS key of the lake and the query results (SSE-KMS)")
     msk_cluster_arn: str | None = Field(None, description="MSK cluster the writer reads the change topics from")
     readers: dict[str, tuple[str, ...]] = Field(
-        default_factory=lambda: {"analysts": ("general",), "finance": ("finance",)},
+        default_factory=lambda: dict[str, tuple[str, ...]]({"analysts": ("general",), "finance": ("finance",)}),
         description="query principal -> access domains it may read",
     )
     workgroup_prefix: str = Field("cdclake-", description="Athena workgroup name = prefix + principal")
@@ -137,6 +137,29 @@ class CatalogSettings(BaseModel):
     query_timeout_s: float = Field(1800.0, gt=0)
 
 
+class DmsSettings(BaseModel):
+    """DMS deployment settings (env ``CDCLAKE_DMS__*``); identifiers and ARNs only, never a password."""
+
+    region: str = "eu-west-1"
+    task_id: str = Field("cdclake-{source}", description="replication task identifier; {source} is the source name")
+    target_endpoint_id: str = "cdclake-{source}-kafka"
+    source_endpoint_id: str = "cdclake-{source}-mysql"
+    replication_instance_arn: str | None = None
+    # The source endpoint: a MySQL-compatible server whose credentials live in Secrets Manager.
+    source_engine: Literal["mysql", "aurora", "mariadb"] = "aurora"
+    source_secret_arn: str | None = None
+    source_secret_access_role_arn: str | None = None
+    broker: str = "localhost:9092"
+    security_protocol: Literal["plaintext", "ssl-encryption", "sasl-ssl"] = "sasl-ssl"
+    sasl_username: str | None = None
+    sasl_password_secret_arn: str | None = Field(None, description="Secrets Manager secret whose SecretString is the SASL password")
+    lob_max_size_kb: int = Field(32, description="limited LOB mode: larger LOB values are truncated by DMS")
+    migration_type: Literal["full-load-and-cdc", "cdc"] = "full-load-and-cdc"
+
+    def name(self, template: str, source: str) -> str:
+        return template.format(source=source)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore")
 
@@ -150,6 +173,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = Field(default_factory=PiiSettings)
     timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    dms: DmsSettings = Field(default_factory=DmsSettings)
     contracts_dir: Path | None = Field(
         None, description="CDCLAKE_CONTRACTS_DIR: folder of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables"
     )

@@ -183,3 +183,11 @@ def snapshot_delete_partitions_options(contract: TableContract, partitions: list
     opts = snapshot_write_options(contract, operation="delete_partition")
     opts[PARTITIONS_TO_DELETE] = ",".join(f"{SNAPSHOT_PARTITION_COLUMN}={p}" for p in partitions)
     return opts
+
+# The table properties a catalog (Glue/Hive) entry carries, and the meta columns Hudi adds to every row.
+TABLE_PROPERTY_TYPE = "hoodie.table.type"
+TABLE_PROPERTY_RECORD_KEYS = "hoodie.table.recordkey.fields"
+TABLE_PROPERTY_ORDERING_FIELD = "hoodie.table.precombine.field"
+TABLE_PROPERTY_PARTITION_FIELDS = "hoodie.table.partition.fields"
+COPY_ON_WRITE = "COPY_ON_WRITE"
+HUDI_META_COLUMNS = ("_hoodie_commit_time", "_hoodie_commit_seqno", "_hoodie_record_key", "_hoodie_partition_path", "_hoodie_file_name")

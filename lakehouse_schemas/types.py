@@ -1,13 +1,15 @@
-"""MySQL column types: parsed once, mapped to a logical lake type in one table.
+"""MySQL column types: parsed once (``parse_mysql_type``) and mapped to a logical lake type (``lake_type``),
+plus the Debezium wire encodings (``WIRE_*``, ``wire_encoding``) the decoders read them in.
 
-The docs' type-mapping table is generated from ``LAKE_TYPES``'s rows
-(``cdclake contracts types``), so the docs cannot drift from the code.
+The full table, with examples and losses, is docs/types.md.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from cdc.errors import ContractError
 
@@ -67,6 +69,48 @@ class LakeType:
     precision: int | None = None
     scale: int | None = None
     wire: str = "json"  # the Debezium JSON encoding under CONNECTOR_MODES: see WIRE_* and wire_encoding()
+
+
+@dataclass(frozen=True)
+class LakeKind:
+    """One logical lake type and its name in every engine that reads the lake: the one type map.
+
+    ``spark``: pyspark's ``DataType.typeName()`` (spark_jobs/schema.py builds the Spark type from it, so
+    this module needs no pyspark); ``hive``: the Glue/Hive column type Athena reads; ``trino``: the type
+    Athena (Trino) reports in query results; ``python``: the Python type of a value (reconcile, Athena rows).
+    """
+
+    name: str
+    spark: str
+    hive: str
+    trino: str
+    python: type
+
+
+LAKE_KINDS: dict[str, LakeKind] = {
+    k.name: k
+    for k in (
+        LakeKind("string", "string", "string", "varchar", str),
+        LakeKind("int", "integer", "int", "integer", int),
+        LakeKind("long", "long", "bigint", "bigint", int),
+        LakeKind("float", "float", "float", "real", float),
+        LakeKind("double", "double", "double", "double", float),
+        LakeKind("boolean", "boolean", "boolean", "boolean", bool),
+        LakeKind("binary", "binary", "binary", "varbinary", bytes),
+        LakeKind("date", "date", "date", "date", datetime.date),
+        LakeKind("timestamp", "timestamp", "timestamp", "timestamp", datetime.datetime),
+        # A wall clock: Hive/Glue has one timestamp type; Athena reads both as UTC (docs/types.md).
+        LakeKind("timestamp_ntz", "timestamp_ntz", "timestamp", "timestamp", datetime.datetime),
+        LakeKind("decimal", "decimal", "decimal", "decimal", Decimal),
+    )
+}
+
+
+def hive_type(t: LakeType) -> str:
+    """The Glue/Hive column type of a lake type."""
+    if t.kind == "decimal":
+        return f"decimal({t.precision},{t.scale})"
+    return LAKE_KINDS[t.kind].hive
 
 
 # Debezium JSON encodings. Which one a column arrives in depends on its MySQL type and the

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from cdc import events as ev
+from cdc.decoders.wire import INT_RANGES, PLAIN_DECIMAL_RE, SNAPSHOT_FALSE_TEXT, TWO_POW_64
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
 from lakehouse_schemas.types import (
@@ -36,35 +37,14 @@ from lakehouse_schemas.types import (
     DebeziumModes,
     wire_encoding,
 )
+from spark_jobs.decode_dms import decode_dms
+from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
+from spark_jobs.drift import drift_reason
 from spark_jobs.schema import debezium_document, lake_spark_type
 
-ERROR_COLUMN = "_cdc_error"
-SNAPSHOT_FALSE = ("false",)
+__all__ = ["ERROR_COLUMN", "decode_checked", "decode_debezium", "decode_records", "position_sort_key", "to_lake_value"]
+
 TRUNCATE = ev.Op.TRUNCATE.value
-# A plain decimal literal as Debezium writes it (BigDecimal.toPlainString): no exponent.
-PLAIN_DECIMAL_RE = r"^-?[0-9]+(\.[0-9]+)?$"
-TWO_POW_64 = 18446744073709551616
-# Value ranges of the MySQL integer types (a value outside its column's range does not fit the contract).
-INT_RANGES = {
-    ("tinyint", False): (-(2**7), 2**7 - 1),
-    ("tinyint", True): (0, 2**8 - 1),
-    ("boolean", False): (-(2**7), 2**7 - 1),
-    ("smallint", False): (-(2**15), 2**15 - 1),
-    ("smallint", True): (0, 2**16 - 1),
-    ("mediumint", False): (-(2**23), 2**23 - 1),
-    ("mediumint", True): (0, 2**24 - 1),
-    ("int", False): (-(2**31), 2**31 - 1),
-    ("int", True): (0, 2**32 - 1),
-    ("year", False): (0, 2155),
-}
-
-
-def position_sort_key(file: SparkColumn, pos: SparkColumn, snapshot: SparkColumn, row: SparkColumn) -> SparkColumn:
-    """The same fixed-width key as cdc.events.SourcePosition.sort_key, built natively."""
-    file_index = F.coalesce(F.regexp_extract(file, ev.BINLOG_INDEX_RE, 1).cast("long"), F.lit(0))
-    phase = F.when(snapshot, F.lit(ev.PHASE_SNAPSHOT)).otherwise(F.lit(ev.PHASE_STREAM))
-    fmt = f"%0{ev.FILE_INDEX_WIDTH}d:%0{ev.POS_WIDTH}d:%d:%0{ev.ROW_WIDTH}d"
-    return F.format_string(fmt, file_index, F.coalesce(pos, F.lit(0)), phase, F.coalesce(row, F.lit(0)))
 
 
 def _binary(raw: SparkColumn, modes: DebeziumModes) -> SparkColumn:
@@ -141,8 +121,6 @@ def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_
 def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
     """Decode with the contract's capture format; every decoder returns the same columns."""
     if contract.capture_format == "dms":
-        from spark_jobs.decode_dms import decode_dms
-
         return decode_dms(records, contract)
     return decode_debezium(records, contract)
 
@@ -154,8 +132,6 @@ def decode_checked(records: DataFrame, contract: TableContract, *, added_later: 
     ``added_later``: source columns an event may lack because they did not exist yet (see drift_reason).
     DMS rows are checked against the contract by the DMS decoder itself.
     """
-    from spark_jobs.drift import drift_reason
-
     decoded = decode_records(records, contract)
     if contract.capture_format != "debezium":
         return decoded
@@ -194,7 +170,7 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     is_truncate = op == F.lit(TRUNCATE)
     image = F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after"))
     image_text = F.when(is_delete, F.col("t.before")).otherwise(F.col("t.after"))
-    snapshot = F.coalesce(~F.col("e.source.snapshot").isin(*SNAPSHOT_FALSE), F.lit(False))
+    snapshot = F.coalesce(~F.col("e.source.snapshot").isin(SNAPSHOT_FALSE_TEXT), F.lit(False))
     cols = [
         (F.lit(None).cast(lake_spark_type(c.lake_type)) if c.retired else to_lake_value(image.getField(c.wire_name), c, modes)).alias(c.name)
         for c in contract.columns

@@ -21,7 +21,7 @@ from cdc import events as ev
 from cdc.decoders import dms as d
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
-from spark_jobs.decode import ERROR_COLUMN, position_sort_key
+from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
 from spark_jobs.schema import lake_spark_type
 
 

@@ -5,7 +5,7 @@ duplicates): the record's raw key and value, the source table when known, the re
 was dead-lettered, and its status (``pending`` until a replay applies it, then ``replayed``).
 
 Replay re-decodes the stored raw records with the *current* contracts through the same decode
-and ``spark_jobs.stream.apply_table`` path as the stream. Lake writes are ordered by source
+and ``spark_jobs.apply.apply_table`` path as the stream. Lake writes are ordered by source
 position, so replaying an old change never overwrites a newer row; a record that still does
 not decode stays pending with its new reason. Replaying twice is a no-op for the lake.
 """
@@ -13,15 +13,20 @@ not decode stays pending with its new reason. Replaying twice is a no-op for the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cdc.errors import ConfigError
+from cdc.log import Log
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
+from spark_jobs.apply import apply_table
+from spark_jobs.decode import ERROR_COLUMN, decode_checked
+from spark_jobs.drift import PARKED_PREFIXES, image_columns
+from spark_jobs.lake import has_commits
+from spark_jobs.pii import KeySource
 
 DEAD_LETTER_TABLE = "dead_letter"
 DEAD_LETTER_DB = "_cdclake"
@@ -31,8 +36,6 @@ COLUMNS = ("id", "topic", "partition", "offset", "table", "key", "value", "reaso
 # The contract version (TableContract.fingerprint) a dead letter failed under: the job replays a
 # table's pending dead letters when its contract is no longer that version.
 CONTRACT_COLUMN = "contract"
-
-Log = Callable[[str], None]
 
 
 def dead_letter_path(lake_root: str) -> str:
@@ -83,8 +86,6 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
 
 def _load(spark: SparkSession, lake_root: str) -> DataFrame | None:
     """The dead-letter table as stored; None before its first commit completes."""
-    from spark_jobs.lake import has_commits
-
     path = dead_letter_path(lake_root)
     return spark.read.format("hudi").load(path) if has_commits(spark, path) else None
 
@@ -103,8 +104,6 @@ class PendingTopic:
 
 
 def pending_topics(spark: SparkSession, lake_root: str) -> dict[str, PendingTopic]:
-    from spark_jobs.drift import PARKED_PREFIXES
-
     df = _load(spark, lake_root)
     if df is None:
         return {}
@@ -165,8 +164,6 @@ def show(spark: SparkSession, lake_root: str, ident: str) -> dict | None:
 
 def _current_shape(records: DataFrame) -> frozenset[str]:
     """The columns of the topic's newest pending event: the source's shape after every ALTER so far."""
-    from spark_jobs.drift import image_columns
-
     newest = records.orderBy(F.col("partition").desc(), F.col("offset").desc()).select(
         image_columns(F.col("value").cast("string")).alias("cols")
     ).first()
@@ -189,14 +186,12 @@ def replay(
     table: str | None = None,
     topic: str | None = None,
     log: Log = print,
+    pii_key: KeySource | bytes | None = None,
 ) -> ReplayResult:
     """Decode the pending dead letters again with ``contracts`` and apply the ones that now decode.
 
     ``topic`` limits the replay to one topic (the stream unblocking a table after its contract changed).
     """
-    from spark_jobs.decode import ERROR_COLUMN, decode_checked
-    from spark_jobs.stream import apply_table
-
     result = ReplayResult()
     df = read_dead_letters(spark, lake_root)
     if df is None:
@@ -227,7 +222,7 @@ def replay(
                 n_good, n_bad = good.count(), bad.count()
                 if n_good:
                     # A parked change older than what the lake already applied for its key must not bring a row back.
-                    apply_table(good, contract, lake_root, batch_id, stale_guard=True)
+                    apply_table(good, contract, lake_root, batch_id, stale_guard=True, pii_key=pii_key)
                     done = good.select(
                         F.col("_cdc_topic").alias("topic"), F.col("_cdc_partition").alias("partition"), F.col("_cdc_offset").alias("offset")
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
+from cdc.query.table import format_table
 from cdc.settings import Settings
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
@@ -56,16 +57,7 @@ def register_tables(spark: SparkSession, settings: Settings, contracts: list[Tab
 
 
 def format_rows(df: DataFrame, limit: int = 50) -> str:
-    rows = df.limit(limit + 1).collect()
-    cols = df.columns
-    cells = [[("NULL" if v is None else str(v)) for v in r] for r in rows[:limit]]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    out = [line, "| " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)) + " |", line]
-    out += ["| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |" for row in cells]
-    out.append(line)
-    out.append(f"{min(len(rows), limit)} row(s)" + (f" (first {limit} shown)" if len(rows) > limit else ""))
-    return "\n".join(out)
+    return format_table(df.columns, df.limit(limit + 1).collect(), limit)
 
 
 # -- time travel: current, history and snapshot tables under their Glue names -------------------------

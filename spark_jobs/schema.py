@@ -8,6 +8,7 @@ from cdc.events import META_COLUMNS
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
     CONNECTOR_MODES,
+    LAKE_KINDS,
     WIRE_BITS,
     WIRE_BOOLEAN,
     WIRE_DECIMAL_DOUBLE,
@@ -21,18 +22,13 @@ from lakehouse_schemas.types import (
     wire_encoding,
 )
 
-LOGICAL = {
-    "string": T.StringType(),
-    "int": T.IntegerType(),
-    "long": T.LongType(),
-    "float": T.FloatType(),
-    "double": T.DoubleType(),
-    "boolean": T.BooleanType(),
-    "binary": T.BinaryType(),
-    "date": T.DateType(),
-    "timestamp": T.TimestampType(),
-    "timestamp_ntz": T.TimestampNTZType(),
+# Spark's atomic types by typeName(); which lake kind is which Spark type is LAKE_KINDS' fact.
+_SPARK_TYPES = {
+    cls.typeName(): cls
+    for cls in (T.StringType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType, T.BooleanType, T.BinaryType, T.DateType,
+                T.TimestampType, T.TimestampNTZType)
 }
+LOGICAL = {k.name: _SPARK_TYPES[k.spark]() for k in LAKE_KINDS.values() if k.name != "decimal"}
 
 GEOMETRY_STRUCT = T.StructType([T.StructField("wkb", T.StringType()), T.StructField("srid", T.IntegerType())])
 

@@ -11,19 +11,17 @@ Snapshot partitions older than ``timetravel.snapshot_retention_days`` are droppe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.log import Log
 from cdc.query.asof import AsOf, LakeTable, history_state
 from cdc.settings import Settings
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
 from spark_jobs.lake import partition_values, register_table, table_exists
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)

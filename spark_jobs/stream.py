@@ -24,18 +24,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cdc.errors import CdcLakeError
-from cdc.events import META_OP, META_POS
+from cdc.events import META_POS
+from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import dlq, history, pii, truncate
+from spark_jobs import dlq, history
+from spark_jobs.apply import apply_table
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
 from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
-from spark_jobs.lake import table_exists
+from spark_jobs.pii import KeySource, key_source
 from spark_jobs.session import build_session
-from spark_jobs.upsert import latest_per_key, write_table
-
-Log = Callable[[str], None]
 
 
 @dataclass
@@ -51,33 +50,6 @@ def topic_pattern(contracts: list[TableContract]) -> str:
     """Every table topic of the contracts' sources and databases: a new table's topic is seen without a restart."""
     prefixes = sorted({f"{re.escape(c.source)}\\.{re.escape(c.database)}" for c in contracts})
     return f"^({'|'.join(prefixes)})\\.[^.]+$"
-
-
-def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int, *, stale_guard: bool = False) -> None:
-    """Decoded, valid changes of one table -> PII protection -> change history -> current state.
-
-    A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
-    the rows it removed reach the history as op ``t`` and the current state as deletes.
-    ``stale_guard`` (replays: parked changes, a new checkpoint over an existing lake, a re-run batch):
-    a change older than one the history already holds for its key reaches the history only. Without
-    it an insert replayed after the key's later delete would bring the row back, since a deleted row
-    leaves no position to compare with.
-    """
-    protected = pii.protect(good, contract)
-    current = None
-    if protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count():
-        path = contract.table_path(lake_root)
-        current = protected.sparkSession.read.format("hudi").load(path) if table_exists(protected.sparkSession, path) else None
-    r = truncate.resolve(protected, contract, current)
-    to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
-    history.write_history(to_history, contract, lake_root, batch_id=batch_id)
-    latest = latest_per_key(r.after, contract)
-    if stale_guard and contract.mode == "current_state":
-        latest = _drop_stale(latest, contract, lake_root)
-    if r.removed is not None:
-        # A key written again after the truncate keeps that later change.
-        latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
-    write_table(latest, contract, lake_root, batch_id=batch_id)
 
 
 ContractSource = Callable[[], list[TableContract]]
@@ -158,7 +130,9 @@ def _decoded_dead(decoded: DataFrame, contract: TableContract, reason: SparkColu
     )
 
 
-def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log) -> None:
+def _catch_up(
+    spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log, pii_key: KeySource | None
+) -> None:
     """Replay the pending dead letters of every table whose contract changed since they failed.
 
     A widened or extended contract then applies what it used to refuse; a blocked table whose
@@ -175,7 +149,7 @@ def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableCon
         contract = by_topic.get(topic)
         if contract is None or state.pending[topic] == {contract.fingerprint}:
             continue  # no contract yet, or nothing failed under an older version of it
-        result = dlq.replay(spark, lake_root, [contract], topic=topic, log=log)
+        result = dlq.replay(spark, lake_root, [contract], topic=topic, log=log, pii_key=pii_key)
         state.pending[topic] = {contract.fingerprint} if result.still_failing else set()
         if not state.pending[topic]:
             del state.pending[topic]
@@ -187,29 +161,16 @@ def _catch_up(spark: SparkSession, state: JobState, by_topic: dict[str, TableCon
                 log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
 
 
-def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str) -> DataFrame:
-    spark = latest.sparkSession
-    if not table_exists(spark, contract.history_path(lake_root)):
-        return latest
-    keys = list(contract.key)
-    newest = (
-        history.read_history(spark, contract, lake_root)
-        .join(latest.select(*keys), keys, "left_semi")
-        .groupBy(*keys)
-        .agg(F.max(META_POS).alias("_newest_pos"))
-    )
-    stale = latest.join(newest, keys).where(F.col("_newest_pos") > F.col(META_POS)).select(*keys)
-    return latest.join(stale, keys, "left_anti")
-
-
-def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: str, stats: BatchStats, log: Log):
+def make_batch_fn(
+    contracts: list[TableContract] | ContractSource, lake_root: str, stats: BatchStats, log: Log, *, pii_key: KeySource | None = None
+):
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
 
     def process(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         by_topic = {c.topic(): c for c in source()}
-        _catch_up(batch.sparkSession, state, by_topic, lake_root, log)
+        _catch_up(batch.sparkSession, state, by_topic, lake_root, log, pii_key)
         batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
         batch.persist()
         try:
@@ -266,7 +227,7 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                 if replay:
                     stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
-                apply_table(good, contract, lake_root, batch_id, stale_guard=replay)
+                apply_table(good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key)
                 state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             if dead:
@@ -321,7 +282,7 @@ def start(
         reader.load()
         .writeStream.queryName(f"cdclake-{settings.source.name}")
         .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
-        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log))
+        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log, pii_key=key_source(settings)))
     )
     writer = writer.trigger(availableNow=True) if trigger == "available-now" else writer.trigger(processingTime=interval)
     return writer.start(), stats

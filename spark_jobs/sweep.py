@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from cdc import events as ev
+from cdc.log import Log
 from lakehouse_schemas.contract import TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
 from spark_jobs.lake import align_to_table, read_table, table_exists
 from spark_jobs.upsert import write_table
-
-Log = Callable[[str], None]
 
 
 def sweep(spark: SparkSession, contracts: list[TableContract], lake_root: str, before: str, log: Log = print) -> dict[str, int]:

@@ -8,17 +8,15 @@ scans more than ``access.bytes_scanned_cutoff`` bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pydantic import BaseModel, ConfigDict
 
 from cdc.access.policies import principals, results_location, workgroup_name
 from cdc.errors import TerminalError
+from cdc.log import Log
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
 
 ENGINE_VERSION = "Athena engine version 3"  # engine 3 reads Hudi tables
-Log = Callable[[str], None]
 
 
 class Workgroup(BaseModel):

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from typing import Literal
 
 import httpx
 
 from cdc.errors import ConfigError, ReplicationTimeout, ServerUnavailable, TerminalError
 from cdc.events import binlog_file_index
+from cdc.log import Log
 from cdc.settings import Settings
+from cdc.source import connect
 from lakehouse_schemas.contract import TableContract
 from lakehouse_schemas.types import CONNECTOR_TYPE_SETTINGS
 
@@ -151,12 +152,22 @@ class ConnectClient:
         self._req("POST", f"/connectors/{name}/restart?includeTasks=true")
 
 
-def register(settings: Settings, contracts: list[TableContract], log: Callable[[str], None] = print) -> dict:
+def ensure_signal_table(settings: Settings, log: Log = print) -> None:
+    with connect(settings, admin=True) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{SIGNAL_DATABASE}`")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS `{SIGNAL_DATABASE}`.`{SIGNAL_TABLE}` "
+            "(id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)"
+        )
+        # INSERT: Debezium writes the snapshot-window open/close watermarks of an incremental snapshot here.
+        cur.execute(f"GRANT SELECT, INSERT ON `{SIGNAL_DATABASE}`.* TO '{settings.source.user}'@'%'")
+        conn.commit()
+
+
+def register(settings: Settings, contracts: list[TableContract], log: Log = print) -> dict:
     client = ConnectClient(settings)
     name = connector_name(settings)
     config = render(settings, contracts)
-    from cdc.capture.recovery import ensure_signal_table
-
     ensure_signal_table(settings, log)
     existing = client.status(name)
     client.put_config(name, config)
@@ -166,7 +177,7 @@ def register(settings: Settings, contracts: list[TableContract], log: Callable[[
     return wait_running(settings, log=log)
 
 
-def _apply_new_config(client: ConnectClient, name: str, log: Callable[[str], None], timeout_s: float = 120) -> None:
+def _apply_new_config(client: ConnectClient, name: str, log: Log, timeout_s: float = 120) -> None:
     """Stop the connector and resume it, so that once this returns its task runs the new config.
 
     Connect restarts tasks after a config change asynchronously: a RUNNING status right after the PUT
@@ -188,7 +199,7 @@ def _apply_new_config(client: ConnectClient, name: str, log: Callable[[str], Non
     log(f"{name} restarted with its new config")
 
 
-def wait_running(settings: Settings, timeout_s: float = 120, log: Callable[[str], None] = print) -> dict:
+def wait_running(settings: Settings, timeout_s: float = 120, log: Log = print) -> dict:
     client = ConnectClient(settings)
     name = connector_name(settings)
     deadline = time.monotonic() + timeout_s
@@ -219,8 +230,6 @@ def wait_running(settings: Settings, timeout_s: float = 120, log: Callable[[str]
 
 def source_position(settings: Settings) -> tuple[str, int]:
     """The source's current binlog end (file, position)."""
-    from cdc.source import connect
-
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute("SHOW MASTER STATUS")
         row = cur.fetchone()
@@ -257,8 +266,6 @@ def lag(settings: Settings) -> dict:
 
 def last_transaction_ids(settings: Settings) -> set[str]:
     """Ids (as Debezium names them) of the last committed transaction per GTID domain/server."""
-    from cdc.source import connect
-
     with connect(settings) as conn, conn.cursor() as cur:
         if settings.source.flavor == "mariadb":
             cur.execute("SELECT @@gtid_binlog_pos")
@@ -279,7 +286,7 @@ def last_transaction_ids(settings: Settings) -> set[str]:
     return ids
 
 
-def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 300, log: Callable[[str], None] = print) -> None:
+def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 300, log: Log = print) -> None:
     """Block until Debezium has emitted the END record of each transaction in ``ids``.
 
     Debezium emits a transaction's END after all its change records, from the same
@@ -357,7 +364,7 @@ def _mariadb_gtid_covered(offset_gtids: str | None, target: str) -> bool:
     return False
 
 
-def wait_caught_up(settings: Settings, timeout_s: float = 300, log: Callable[[str], None] = print) -> dict:
+def wait_caught_up(settings: Settings, timeout_s: float = 300, log: Log = print) -> dict:
     """Wait until everything committed on the source so far is in Kafka."""
     wait_running(settings, log=log)
     ids = last_transaction_ids(settings)
@@ -382,7 +389,7 @@ def source_topics(settings: Settings) -> list[str]:
     )
 
 
-def reset(settings: Settings, log: Callable[[str], None] = print, timeout_s: float = 60) -> None:
+def reset(settings: Settings, log: Log = print, timeout_s: float = 60) -> None:
     """Forget this source's capture: connector, its committed offsets and its topics. The next
     `register` takes a fresh initial snapshot. Destructive: for demos, tests and re-snapshots."""
     from confluent_kafka.admin import AdminClient

@@ -22,42 +22,15 @@ Manager (``SecretsManagerSecretId``), the Kafka SASL password is read from Secre
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from cdc.decoders.dms import BEFORE_IMAGE_FIELD
 from cdc.errors import ConfigError, TerminalError
+from cdc.log import Log
+from cdc.settings import DmsSettings, Settings
 from lakehouse_schemas.contract import TableContract
-
-Log = Callable[[str], None]
-
-
-class DmsSettings(BaseSettings):
-    """DMS deployment settings (env ``CDCLAKE_DMS__*``); identifiers and ARNs only, never a password."""
-
-    model_config = SettingsConfigDict(env_prefix="CDCLAKE_DMS__", extra="ignore")
-
-    region: str = "eu-west-1"
-    task_id: str = Field("cdclake-{source}", description="replication task identifier; {source} is the source name")
-    target_endpoint_id: str = "cdclake-{source}-kafka"
-    source_endpoint_id: str = "cdclake-{source}-mysql"
-    replication_instance_arn: str | None = None
-    # The source endpoint: a MySQL-compatible server whose credentials live in Secrets Manager.
-    source_engine: Literal["mysql", "aurora", "mariadb"] = "aurora"
-    source_secret_arn: str | None = None
-    source_secret_access_role_arn: str | None = None
-    broker: str = "localhost:9092"
-    security_protocol: Literal["plaintext", "ssl-encryption", "sasl-ssl"] = "sasl-ssl"
-    sasl_username: str | None = None
-    sasl_password_secret_arn: str | None = Field(None, description="Secrets Manager secret whose SecretString is the SASL password")
-    lob_max_size_kb: int = Field(32, description="limited LOB mode: larger LOB values are truncated by DMS")
-    migration_type: Literal["full-load-and-cdc", "cdc"] = "full-load-and-cdc"
-
-    def name(self, template: str, source: str) -> str:
-        return template.format(source=source)
 
 
 class DmsConfig(BaseModel):
@@ -189,7 +162,7 @@ def kafka_settings(settings: DmsSettings, source: str) -> dict[str, Any]:
 
 
 def render(contracts: list[TableContract], settings: DmsSettings | None = None, source: str | None = None) -> DmsConfig:
-    settings = settings or DmsSettings()
+    settings = settings or Settings().dms
     mine = _mine(contracts, source)
     return DmsConfig(
         task_settings=task_settings(settings),
@@ -247,7 +220,7 @@ def apply(
     """
     import boto3
 
-    settings = settings or DmsSettings()
+    settings = settings or Settings().dms
     config = render(contracts, settings, source)
     src = _mine(contracts, source)[0].source
     session = session or boto3.session.Session()

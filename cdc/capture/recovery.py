@@ -19,16 +19,16 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from cdc.capture import debezium as dbz
 from cdc.errors import ConfigError, ReplicationTimeout, TerminalError
 from cdc.events import SourcePosition, binlog_file_index
+from cdc.log import Log
 from cdc.settings import Settings
+from cdc.source import connect
 from lakehouse_schemas.contract import TableContract
 
-Log = Callable[[str], None]
 # What MariaDB/MySQL say (error 1236) when the position a replica asks for was purged.
 GAP_MARKERS = (
     "no longer available on the server",
@@ -44,20 +44,6 @@ RESNAPSHOT_STEPS = (
 
 
 # ---------------------------------------------------------------- backfill
-
-
-def ensure_signal_table(settings: Settings, log: Log = print) -> None:
-    from cdc.source import connect
-
-    with connect(settings, admin=True) as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{dbz.SIGNAL_DATABASE}`")
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS `{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}` "
-            "(id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)"
-        )
-        # INSERT: Debezium writes the snapshot-window open/close watermarks of an incremental snapshot here.
-        cur.execute(f"GRANT SELECT, INSERT ON `{dbz.SIGNAL_DATABASE}`.* TO '{settings.source.user}'@'%'")
-        conn.commit()
 
 
 _GRANT = re.compile(r"^GRANT (?P<privs>.+?) ON (?P<target>\S+) TO ", re.IGNORECASE)
@@ -97,8 +83,6 @@ def _topic_end(settings: Settings, topic: str) -> int:
 
 def backfill(settings: Settings, contracts: list[TableContract], log: Log = print) -> BackfillRequest:
     """Ask the connector for an incremental snapshot of these tables."""
-    from cdc.source import connect
-
     if not contracts:
         raise TerminalError("no table to backfill", next_step="name tables as in `cdclake contracts list`")
     with connect(settings) as conn, conn.cursor() as cur:
@@ -298,8 +282,6 @@ def decide_gap(
 
 
 def source_binlog_state(settings: Settings) -> SourceBinlogState:
-    from cdc.source import connect
-
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute("SHOW BINARY LOGS")
         files = tuple(r[0] for r in cur.fetchall())

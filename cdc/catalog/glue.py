@@ -13,34 +13,32 @@ with boto3 because Hudi's sync tool needs the AWS SDK v2 bundle the local stack 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
 from cdc import events as ev
 from cdc.errors import TerminalError
+from cdc.log import Log
 from cdc.settings import Settings
+from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-from lakehouse_schemas.types import LakeType
+from lakehouse_schemas.types import LAKE_KINDS, LakeType, hive_type
 
 HUDI_INPUT_FORMAT = "org.apache.hudi.hadoop.HoodieParquetInputFormat"
 PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-HOODIE_META_COLUMNS = ("_hoodie_commit_time", "_hoodie_commit_seqno", "_hoodie_record_key", "_hoodie_partition_path", "_hoodie_file_name")
-HISTORY_PARTITION = "_cdc_ingest_date"
-SNAPSHOT_PARTITION = "snapshot_date"
-DELETE_MARKER = "_hoodie_is_deleted"
-META_TYPES = {"string": "string", "timestamp": "timestamp", "boolean": "boolean", "int": "int", "long": "bigint"}
+HOODIE_META_COLUMNS = H.HUDI_META_COLUMNS
+HISTORY_PARTITION = H.HISTORY_PARTITION_COLUMN
+SNAPSHOT_PARTITION = H.SNAPSHOT_PARTITION_COLUMN
+DELETE_MARKER = H.DELETE_MARKER_COLUMN
 STATE_META = (ev.META_OP, ev.META_POS, ev.META_COMMIT_TS, ev.META_SNAPSHOT)
-Log = Callable[[str], None]
 
 
 def glue_type(t: LakeType) -> str:
     """Hive type of a lake column (DATETIME and TIMESTAMP are both Hive ``timestamp``; Athena reads them in UTC)."""
-    if t.kind == "decimal":
-        return f"decimal({t.precision},{t.scale})"
-    return {"int": "int", "long": "bigint", "timestamp_ntz": "timestamp"}.get(t.kind, t.kind)
+    return hive_type(t)
 
 
 def s3_location(path: str) -> str:
@@ -72,13 +70,13 @@ class GlueTable(BaseModel):
             "classification": "hudi",
             "table_type": "HUDI",
             "spark.sql.sources.provider": "hudi",
-            "hoodie.table.type": "COPY_ON_WRITE",
-            "hoodie.table.recordkey.fields": ",".join(self.record_key),
-            "hoodie.table.precombine.field": self.ordering_field,
+            H.TABLE_PROPERTY_TYPE: H.COPY_ON_WRITE,
+            H.TABLE_PROPERTY_RECORD_KEYS: ",".join(self.record_key),
+            H.TABLE_PROPERTY_ORDERING_FIELD: self.ordering_field,
             "cdclake:kind": self.kind,
         }
         if self.partition_keys:
-            params["hoodie.table.partition.fields"] = ",".join(n for n, _ in self.partition_keys)
+            params[H.TABLE_PROPERTY_PARTITION_FIELDS] = ",".join(n for n, _ in self.partition_keys)
         return {
             "Name": self.name,
             "Description": self.description,
@@ -94,7 +92,7 @@ class GlueTable(BaseModel):
                 "NumberOfBuckets": -1,
                 "SerdeInfo": {
                     "SerializationLibrary": PARQUET_SERDE,
-                    "Parameters": {"serialization.format": "1", "path": self.location, "hoodie.query.as.ro.table": "false"},
+                    "Parameters": {"serialization.format": "1", "path": self.location, H.HIVE_QUERY_AS_RO_TABLE: "false"},
                 },
                 "StoredAsSubDirectories": False,
             },
@@ -119,7 +117,7 @@ def _contract_columns(contract: TableContract) -> list[tuple[str, str]]:
 
 
 def _meta(names: Iterable[str]) -> list[tuple[str, str]]:
-    return [(n, META_TYPES[ev.META_COLUMNS[n]]) for n in names]
+    return [(n, LAKE_KINDS[ev.META_COLUMNS[n]].hive) for n in names]
 
 
 def table_definitions(contract: TableContract, lake_root: str) -> list[GlueTable]:

@@ -60,4 +60,3 @@ def local_users() -> None:
     for p, u in users.items():
         click.echo(f"{p:10} user {u.access_key} policy {u.policy_name}")
     log(f"credentials in {path} (mode 0600)")
-

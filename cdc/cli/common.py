@@ -7,6 +7,7 @@ import sys
 from typing import Any, NoReturn
 
 import click
+from pydantic import ValidationError
 
 from cdc.errors import CdcLakeError, ConfigError, TransientError
 from cdc.query.asof import time_travel_contracts
@@ -37,11 +38,29 @@ def error_line(exc: BaseException) -> str:
         more = "" if first == one_line(message) else f" (full message: rerun with {DEBUG_ENV}=1)"
         step = f"; next step: {one_line(exc.next_step)}" if exc.next_step else ""
         return f"cdclake {kind}: {first.strip()}{more}{step}"
+    if isinstance(exc, ValidationError):
+        return _validation_line(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
         what = f"{exc.strerror or one_line(str(exc))}: {exc.filename}"
     else:
         what = one_line(str(exc)) or "(no message)"
     return f"cdclake error: unexpected {type(exc).__name__}: {what}; next step: rerun with {DEBUG_ENV}=1 for the traceback"
+
+
+def _validation_line(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        if exc.title == "Settings":  # pydantic-settings reads CDCLAKE_<SECTION>__<FIELD>
+            name = "CDCLAKE_" + "__".join(loc).upper()
+        else:
+            name = ".".join(loc) or exc.title
+        given = err.get("input")
+        shown = f"={given!r}" if isinstance(given, str | int | float) and not isinstance(given, bool) else ""
+        problems.append(f"{name}{shown}: {err.get('msg', 'invalid')}")
+    what = "invalid settings" if exc.title == "Settings" else f"invalid {exc.title}"
+    step = "fix the environment variable (README: Settings)" if exc.title == "Settings" else "fix the value named"
+    return f"cdclake error: {what}: {'; '.join(problems)}; next step: {step}"
 
 
 def fail(exc: BaseException) -> NoReturn:
@@ -63,7 +82,6 @@ class CliGroup(click.Group):
             raise
         except Exception as exc:  # noqa: BLE001 - the boundary: one line and exit 2, whatever went wrong
             fail(exc)
-
 
 
 def chosen_contracts(tables: tuple[str, ...]) -> list[TableContract]:

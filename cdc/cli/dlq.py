@@ -70,13 +70,13 @@ def show_cmd(ident: str) -> None:
 def replay_cmd(table: str | None, contracts_dir: Path | None) -> None:
     """Decode pending dead letters again with the current contracts and apply the ones that now fit."""
     from spark_jobs import dlq as d
+    from spark_jobs.pii import key_source
 
     settings = get_settings()
     spark = _spark(settings, "cdclake-dlq-replay")
-    result = d.replay(spark, settings.lake_root, _contracts(settings, contracts_dir), table=table, log=log)
+    result = d.replay(spark, settings.lake_root, _contracts(settings, contracts_dir), table=table, log=log, pii_key=key_source(settings))
     for r in result.reasons:
         log(f"  still failing: {r}")
     click.echo(f"done: {result.replayed} replayed, {result.still_failing} still failing")
     if result.still_failing:
         raise SystemExit(1)
-

@@ -23,8 +23,9 @@ def dms() -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, help="write one JSON file each here")
 def dms_render(source: str | None, out: Path | None) -> None:
     """Print (or write to --out) task-settings.json, table-mappings.json and kafka-settings.json."""
-    name = source or get_settings().source.name
-    config = render(load_contracts(name), source=name)
+    settings = get_settings()
+    name = source or settings.source.name
+    config = render(load_contracts(name), settings.dms, source=name)
     files = {
         "task-settings.json": config.task_settings,
         "table-mappings.json": config.table_mappings,
@@ -43,6 +44,6 @@ def dms_render(source: str | None, out: Path | None) -> None:
 @click.option("--source", default=None, help="source name (default: CDCLAKE_SOURCE__NAME)")
 def dms_apply(source: str | None) -> None:
     """Create or update the DMS endpoints and replication task with boto3 (settings: CDCLAKE_DMS__*)."""
-    name = source or get_settings().source.name
-    click.echo(json.dumps(apply(load_contracts(name), source=name, log=log), indent=2))
-
+    settings = get_settings()
+    name = source or settings.source.name
+    click.echo(json.dumps(apply(load_contracts(name), settings.dms, source=name, log=log), indent=2))

@@ -12,17 +12,8 @@ from cdc.catalog.glue import glue_client, glue_partitions, table_definitions
 from cdc.cli.common import log, time_travel_contracts_of
 from cdc.query import asof as A
 from cdc.query import athena
+from cdc.query.table import format_table
 from cdc.settings import get_settings
-
-
-def format_table(columns, rows, limit: int) -> str:
-    cells = [[("NULL" if v is None else str(v)) for v in r] for r in rows[:limit]]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    out = [line, "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |", line]
-    out += ["| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |" for row in cells]
-    out += [line, f"{min(len(rows), limit)} row(s)" + (f" (first {limit} shown)" if len(rows) > limit else "")]
-    return "\n".join(out)
 
 
 def snapshot_days_spark(spark, settings, contracts):

@@ -36,14 +36,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import struct
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cdc.decoders.location import Where as _Where
+from cdc.decoders.wire import (
+    BIGINT_RANGE,
+    DECIMAL_CONTEXT,
+    INT_RANGES,
+    PLAIN_DECIMAL,
+    SNAPSHOT_FALSE,
+    TWO_POW_64,
+    integer_digits_fit,
+)
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
@@ -79,16 +87,10 @@ HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat"
 TRANSACTION_STATUSES = ("BEGIN", "END")
 # Top-level fields of schema-change events (<prefix> topic) and schema-history records; no row change has them.
 SCHEMA_CHANGE_FIELDS = ("ddl", "historyRecord", "tableChanges")
-# Mirrors spark_jobs.decode.SNAPSHOT_FALSE plus the JSON null/false the Spark string cast turns into null/"false".
-SNAPSHOT_FALSE: tuple[Any, ...] = (None, "false", False)
 
 _EPOCH = datetime(1970, 1, 1)
-_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DATE = date(1970, 1, 1)
-# Large enough that quantize never loses digits before the precision check; a value that
-# still does not fit (e.g. 1E+999999) raises InvalidOperation -> "does not fit".
-_DECIMAL_CTX = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999)
 
 # Connect / Debezium logical type names (schema "name") for schemas-enabled envelopes.
 CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal"
@@ -238,12 +240,12 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
     if not d.is_finite():
         raise ValueError(f"{value!r} is not finite")
     try:
-        q = d.quantize(Decimal(1).scaleb(-scale), context=_DECIMAL_CTX)
+        q = d.quantize(Decimal(1).scaleb(-scale), context=DECIMAL_CONTEXT)
     except InvalidOperation:
         raise ValueError(f"{value!r} is out of range") from None
     if q != d:
         raise ValueError(f"{value!r} has more fraction digits than the scale {scale} (the lake never rounds)")
-    if q.copy_abs() >= Decimal(1).scaleb(precision - scale):  # copy_abs: no 28-digit context rounding
+    if not integer_digits_fit(q, precision, scale):
         raise ValueError(f"{value!r} has more than {precision - scale} integer digits")
     return q
 
@@ -256,19 +258,6 @@ def _int(value: Any) -> int:
     return int(value)
 
 
-_INT_RANGES = {
-    ("tinyint", False): (-(2**7), 2**7 - 1),
-    ("tinyint", True): (0, 2**8 - 1),
-    ("boolean", False): (-(2**7), 2**7 - 1),
-    ("smallint", False): (-(2**15), 2**15 - 1),
-    ("smallint", True): (0, 2**16 - 1),
-    ("mediumint", False): (-(2**23), 2**23 - 1),
-    ("mediumint", True): (0, 2**24 - 1),
-    ("int", False): (-(2**31), 2**31 - 1),
-    ("int", True): (0, 2**32 - 1),
-    ("year", False): (0, 2155),
-    ("bigint", False): (-(2**63), 2**63 - 1),
-}
 
 
 def _bytes(value: Any, modes: DebeziumModes) -> bytes:
@@ -305,7 +294,7 @@ def to_lake_value(value: Any, column: Column, modes: DebeziumModes = CONNECTOR_M
             raise ValueError("a DECIMAL wider than 38 digits cannot be read exactly from a JSON number; set decimal.handling.mode=string")
         if wire == WIRE_UNSIGNED_LONG:
             n = _int(value)
-            value = n + 2**64 if n < 0 else n
+            value = n + TWO_POW_64 if n < 0 else n
         if wire == WIRE_DECIMAL_DOUBLE and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
             value = Decimal(repr(float(value)))  # the double Debezium sent (lossy by that mode's design)
         if t.kind == "decimal":
@@ -313,7 +302,7 @@ def to_lake_value(value: Any, column: Column, modes: DebeziumModes = CONNECTOR_M
             return _fit_decimal(value, t.precision, t.scale)
         # DECIMAL wider than Spark's 38 digits: the lake keeps the exact digits as text.
         text = _json_text(value)
-        if not _PLAIN_DECIMAL.match(text):
+        if not PLAIN_DECIMAL.match(text):
             raise ValueError(f"{text[:80]!r} is not a plain decimal number")
         return text
     if wire in (WIRE_EPOCH_MILLIS, WIRE_EPOCH_MICROS):
@@ -361,7 +350,7 @@ def to_lake_value(value: Any, column: Column, modes: DebeziumModes = CONNECTOR_M
         n = _int(value)
         if mt.base == "year" and n == YEAR_ZERO_ON_WIRE:
             n = 0  # YEAR 0000 leaves the binlog reader as 1900 (docs/types.md)
-        lo, hi = _INT_RANGES.get((mt.base, mt.unsigned), (-(2**63), 2**63 - 1))
+        lo, hi = INT_RANGES.get((mt.base, mt.unsigned), BIGINT_RANGE)
         if not lo <= n <= hi:
             raise ValueError(f"{n} is out of range for {mt}")
         return n

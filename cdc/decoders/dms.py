@@ -31,10 +31,11 @@ import re
 import struct
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cdc.decoders.location import Where as _Where
+from cdc.decoders.wire import DECIMAL_CONTEXT, LAKE_INT_RANGES, integer_digits_fit
 from cdc.errors import DecodeError
 from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
 from lakehouse_schemas.contract import Column, TableContract
@@ -102,7 +103,6 @@ DMS_DATETIME = "datetime"
 DMS_INSTANT = "instant"
 DMS_TIME = "time"
 INTEGER_BASES = ("tinyint", "smallint", "mediumint", "int", "bigint", "year", "boolean")
-INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 # Error reasons, shared word for word with spark_jobs.decode_dms.
 REASON_MALFORMED = "not a DMS message (malformed JSON or no metadata.record-type)"
@@ -132,9 +132,6 @@ def reason_null_key(contract: TableContract) -> str:
 def reason_does_not_fit(c: Column) -> str:
     # Without the value: Spark's JSON reader re-renders number tokens, so the text could not match (the dead letter keeps the message).
     return f"value of {c.name} does not fit {c.type}"
-
-
-_DECIMAL_CTX = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999)
 
 
 def dms_wire(c: Column) -> str:
@@ -213,10 +210,10 @@ def _fit_decimal(text: str, precision: int, scale: int) -> Decimal:
     if not d.is_finite():
         raise ValueError(text)
     try:
-        q = d.quantize(Decimal(1).scaleb(-scale), context=_DECIMAL_CTX)
+        q = d.quantize(Decimal(1).scaleb(-scale), context=DECIMAL_CONTEXT)
     except InvalidOperation:
         raise ValueError(text) from None
-    if abs(q) >= Decimal(1).scaleb(precision - scale):
+    if not integer_digits_fit(q, precision, scale):
         raise ValueError(text)
     return q
 
@@ -245,7 +242,7 @@ def to_lake_value(value: Any, c: Column) -> Any:
             if abs(n) >= 10**lt.precision:
                 raise ValueError(text)
             return Decimal(n)
-        lo, hi = INT_RANGES[lt.kind]
+        lo, hi = LAKE_INT_RANGES[lt.kind]
         if not lo <= n <= hi:
             raise ValueError(text)
         return n
@@ -348,7 +345,8 @@ def _row(image: Any, contract: TableContract, where: _Where, prefix: str = "") -
 def _before_image(doc: Mapping[str, Any], contract: TableContract, where: _Where) -> dict[str, Any] | None:
     """The before image from BeforeImageSettings (a field) or add-before-image-columns (BI_ columns in data)."""
     field = doc.get(BEFORE_IMAGE_FIELD)
-    data = doc.get("data") if isinstance(doc.get("data"), Mapping) else {}
+    raw_data = doc.get("data")
+    data = raw_data if isinstance(raw_data, Mapping) else {}
     if not isinstance(field, Mapping):
         field = {}
     merged = {

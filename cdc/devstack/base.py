@@ -7,16 +7,14 @@ import signal
 import subprocess
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 
 from cdc.errors import ServerStartError
 from cdc.jars import require_tool, tail
+from cdc.log import Log
 from cdc.settings import Settings
 
 __all__ = ["Log", "Server", "pid_alive", "require_tool", "tail"]
-
-Log = Callable[[str], None]
 
 
 def pid_alive(pid: int) -> bool:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from cdc import devstack as stack
 from cdc.devstack import pipeline
 from cdc.devstack.workload import Workload
+from cdc.log import Log
 from cdc.settings import Settings
 from lakehouse_schemas.contract import load_contracts
 from spark_jobs.lake import completed_instants, format_rows, read_table
 from spark_jobs.session import build_session
 
-Log = Callable[[str], None]
 DEMO_SERVERS = ["mariadb", "kafka", "connect"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,12 +10,11 @@ from pyspark.sql import SparkSession
 
 from cdc.capture import debezium as dbz
 from cdc.devstack.sample import chinook_sql_path, load_sql_file
+from cdc.log import Log
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
 from spark_jobs import stream
 from spark_jobs.reconcile import TableDiff, reconcile
-
-Log = Callable[[str], None]
 
 
 def wipe_lake(settings: Settings, log: Log = print) -> None:

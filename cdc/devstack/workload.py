@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from cdc.log import Log
 from cdc.settings import Settings
 from cdc.source import connect
 from lakehouse_schemas.contract import Column, TableContract
@@ -163,7 +163,7 @@ class Workload:
             conn.commit()
         self.result.transactions += 7
 
-    def random_changes(self, cur, conn, n: int, progress: Callable[[str], None] | None = None) -> None:
+    def random_changes(self, cur, conn, n: int, progress: Log | None = None) -> None:
         done = 0
         while done < n:
             size = self.rng.randint(1, 8)
@@ -183,7 +183,7 @@ class Workload:
             if progress and self.result.transactions % 100 == 0:
                 progress(f"workload: {done}/{n} statements")
 
-    def run(self, n_random: int, progress: Callable[[str], None] | None = None) -> WorkloadResult:
+    def run(self, n_random: int, progress: Log | None = None) -> WorkloadResult:
         with connect(self.settings, admin=True, autocommit=False) as conn, conn.cursor() as cur:
             cur.execute("SET SESSION foreign_key_checks = 0")
             self.tricky(cur, conn)

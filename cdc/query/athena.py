@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from cdc.errors import TerminalError, TransientError
+from cdc.log import Log
 from cdc.settings import Settings
+from lakehouse_schemas.types import LAKE_KINDS
 
-Log = Callable[[str], None]
 DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
@@ -46,21 +47,24 @@ def _timestamp(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace(" UTC", ""))
 
 
-CONVERTERS: dict[str, Callable[[str], Any]] = {
+# How Athena's text form of a value becomes the Python value of its lake kind.
+_PARSE: dict[type, Callable[[str], Any]] = {
+    str: str,
+    int: int,
+    float: float,
+    Decimal: Decimal,
+    bool: lambda s: s.lower() == "true",
+    dt.date: dt.date.fromisoformat,
+    dt.datetime: _timestamp,
+    bytes: lambda s: bytes.fromhex(s.replace(" ", "")),
+}
+# Result types by Trino name: the lake kinds (LAKE_KINDS), plus what SQL expressions can produce besides.
+CONVERTERS: dict[str, Callable[[str], Any]] = {k.trino: _PARSE[k.python] for k in LAKE_KINDS.values()} | {
     "tinyint": int,
     "smallint": int,
-    "integer": int,
     "int": int,
-    "bigint": int,
-    "double": float,
     "float": float,
-    "real": float,
-    "decimal": Decimal,
-    "boolean": lambda s: s.lower() == "true",
-    "date": dt.date.fromisoformat,
-    "timestamp": _timestamp,
     "timestamp with time zone": _timestamp,
-    "varbinary": lambda s: bytes.fromhex(s.replace(" ", "")),
 }
 
 

@@ -1,20 +1,26 @@
-"""Unit-test fixtures."""
+"""Unit-test fixtures. Pure-Python tests start no JVM; the Spark tests share one session (`spark`)."""
 
 from __future__ import annotations
 
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _spark_jvm_with_lake_jars():
-    """Start the process's Spark JVM with the lake's jars (Hudi, Kafka source) before any test does.
+@pytest.fixture(scope="session")
+def spark():
+    """The one Spark session of the unit tests, started by the first test that asks for it.
 
-    The first SparkContext of a Python process launches the JVM and fixes its classpath: a plain
-    session started first by another test module would leave Hudi's classes invisible to the
-    tests that call them through py4j (spark_jobs.history). Later sessions reuse this JVM.
+    It is built by spark_jobs.session.build_session, so the process's JVM starts with the lake's jars
+    (Hudi, the Kafka source): the first SparkContext of a Python process fixes the JVM's classpath,
+    and tests that call Hudi through py4j (spark_jobs.history) need those classes.
     """
     from cdc.settings import Settings
     from spark_jobs.session import build_session
 
-    build_session(Settings(), "cdclake-unit")
-    yield
+    yield build_session(Settings(), "cdclake-unit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `-m "not spark"` runs the pure-Python tests alone, without starting Java.
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)

@@ -85,12 +85,9 @@ def _oracle(changes: list[dict], upper: dt.datetime) -> dict[int, tuple]:
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    from spark_jobs.session import build_session
-
+def lake(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("tt") / uuid.uuid4().hex[:8]
     settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()), timetravel=TimeTravelSettings(day_zone="UTC", snapshot_retention_days=0))
-    spark = build_session(settings, "cdclake-tt-test")
     yield spark, settings
     shutil.rmtree(root, ignore_errors=True)
 

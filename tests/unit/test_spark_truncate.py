@@ -1,39 +1,15 @@
-"""Truncate semantics (spark_jobs.truncate) on decoded batches, and the dlq id / CLI surface."""
+"""spark_jobs/truncate.py: truncate semantics on decoded batches."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 from lakehouse_schemas.contract import load_contracts
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures"
 TRUNCME = next(c for c in load_contracts(directory=HERE / "contracts" / "torture") if c.table == "truncme")
 RECORDS = [json.loads(line) for line in (HERE / "debezium" / "torture.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    # A plain session, whatever ran before: the builder's options are shared process-wide, and a
-    # Hudi session built earlier (spark_jobs.session) would leave its catalog class (no jars here).
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    SparkSession.builder._options.clear()
-    s = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
 
 
 def _decoded(spark, records):
@@ -79,23 +55,3 @@ def test_batch_without_truncate_passes_through(spark):
     recs = [r for r in RECORDS if r["topic"].endswith(".truncme") and r["value"]][:4]
     r = resolve(_decoded(spark, recs), TRUNCME, None)
     assert r.removed is None and r.after.count() == 4
-
-
-def test_dead_letter_ids():
-    from cdc.errors import ConfigError
-    from spark_jobs.dlq import parse_ident
-
-    assert parse_ident("torture.torture.alltypes:0:42") == ("torture.torture.alltypes", 0, 42)
-    assert parse_ident("a:b:1:2") == ("a:b", 1, 2)
-    with pytest.raises(ConfigError):
-        parse_ident("no-offset")
-
-
-def test_dlq_commands_are_registered():
-    from cdc.cli import main
-
-    runner = CliRunner()
-    for args in (["dlq", "--help"], ["dlq", "list", "--help"], ["dlq", "show", "--help"], ["dlq", "replay", "--help"]):
-        res = runner.invoke(main, args)
-        assert res.exit_code == 0, res.output
-    assert "--table" in runner.invoke(main, ["dlq", "replay", "--help"]).output

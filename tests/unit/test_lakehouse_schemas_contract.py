@@ -96,7 +96,7 @@ def test_connector_config_has_no_secret_and_matches_contracts():
     assert re.escape(SIGNAL_COLLECTION) in tables and cfg["signal.data.collection"] == SIGNAL_COLLECTION
     tables.remove(re.escape(SIGNAL_COLLECTION))
     assert len(tables) == len(contracts)
-    assert all(re.fullmatch(t, f"{c.database}.{c.table}") for t, c in zip(sorted(tables), sorted(contracts, key=lambda c: re.escape(c.qualified_source))))
+    assert all(re.fullmatch(t, f"{c.database}.{c.table}") for t, c in zip(sorted(tables), sorted(contracts, key=lambda c: re.escape(c.qualified_source)), strict=True))
     msk = render(settings, contracts, target="msk", secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:x")
     assert msk["database.password"].startswith("${secretsmanager:arn:aws:secretsmanager")
     assert "password" not in json.dumps({k: v for k, v in msk.items() if k != "database.password"}).lower().replace("database.password", "")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from lakehouse_schemas.contract import TableContract
 from spark_jobs.drift import drift_reason
 
@@ -20,15 +18,6 @@ CONTRACT = TableContract.model_validate(
         "columns": [{"name": "id", "type": "int"}, {"name": "name", "type": "varchar(10)"}],
     }
 )
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    s = SparkSession.builder.master("local[1]").appName("drift").config("spark.ui.enabled", "false").getOrCreate()
-    yield s
-    s.stop()
 
 
 def _reasons(spark, contract, values):

@@ -12,17 +12,16 @@ import uuid
 
 import pytest
 
-from tests.unit.test_schema_evolution_spark import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows
+from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows
 
 
 @pytest.fixture(scope="module")
-def spark_lake(tmp_path_factory):
+def spark_lake(spark, tmp_path_factory):
     from cdc.settings import LakeSettings, Settings
-    from spark_jobs.session import build_session
 
     root = tmp_path_factory.mktemp("replay") / uuid.uuid4().hex[:8]
     settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield build_session(settings, "cdclake-replay-test"), settings.lake_root
+    yield spark, settings.lake_root
     shutil.rmtree(root, ignore_errors=True)
 
 

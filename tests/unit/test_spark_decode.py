@@ -11,8 +11,6 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
 from cdc.decoders.debezium import decode_debezium as py_decode
 from cdc.events import KafkaOrigin
 from lakehouse_schemas.contract import TableContract
@@ -71,22 +69,6 @@ ROW = {
     "txt": "Grüße 😀",
     "f": 1.5,
 }
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    s = (
-        SparkSession.builder.master("local[1]")
-        .appName("decode-contract")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
 
 
 def _spark_decode(spark, contract, values):

@@ -49,13 +49,11 @@ def _msg(op: str, row: dict | None, pos: int, table: str, before: dict | None = 
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def lake(spark, tmp_path_factory):
     from cdc.settings import LakeSettings, Settings
-    from spark_jobs.session import build_session
 
     root = tmp_path_factory.mktemp("evo") / uuid.uuid4().hex[:8]
     settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    spark = build_session(settings, "cdclake-evolution-test")
     yield spark, settings.lake_root
     shutil.rmtree(root, ignore_errors=True)
 

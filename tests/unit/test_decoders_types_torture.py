@@ -25,28 +25,6 @@ CONTRACTS = {c.table: c for c in load_contracts(directory=HERE / "contracts" / "
 RECORDS = [json.loads(line) for line in (HERE / "debezium" / "torture.jsonl").read_text().splitlines()]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    # A plain session, whatever ran before: the builder's options are shared process-wide, and a
-    # Hudi session built earlier (spark_jobs.session) would leave its catalog class (no jars here).
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    SparkSession.builder._options.clear()
-    s = (
-        SparkSession.builder.master("local[1]")
-        .appName("types-torture")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
-
-
 def _spark_rows(spark, contract, records, modes=None):
     from pyspark.sql import functions as F
 

@@ -25,20 +25,6 @@ VALUES = [
 KEYS = [b"k", b"0123456789abcdef" * 4, b"a-key-longer-than-one-sha256-block-" * 3, "ключ".encode()]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    s = (
-        SparkSession.builder.master("local[1]")
-        .appName("pii-contract")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-
-
 def test_python_keyed_hash_is_rfc2104_hmac():
     for key in KEYS:
         assert py_pii.keyed_hash(key, "v") == hmac.new(key, b"v", hashlib.sha256).hexdigest()
@@ -103,3 +89,22 @@ def test_chinook_personal_columns_are_protected():
     assert by["Employee"]["BirthDate"] == "drop"
     assert by["Invoice"]["BillingAddress"] == "hash"  # often equal to Customer.Address: same rule, joinable
     assert by["Customer"]["Address"] == by["Invoice"]["BillingAddress"]
+
+
+def test_the_job_hashes_with_the_key_of_its_own_settings(monkeypatch):
+    from cdc.settings import PiiSettings, Settings
+    from spark_jobs.pii import key_source
+
+    monkeypatch.setenv("CDCLAKE_PII__KEY", "the-environment-key")
+    own = Settings(pii=PiiSettings(key="the-job-key"))
+    assert key_source(own)() == b"the-job-key"
+    assert key_source(Settings())() == b"the-environment-key"  # the mutation check: another Settings, another key
+
+
+def test_a_hashing_contract_without_a_key_is_refused_before_any_row_is_written():
+    from cdc.errors import ConfigError
+    from spark_jobs.pii import protect
+
+    customer = next(c for c in load_contracts("chinook") if c.table == "Customer")
+    with pytest.raises(ConfigError, match=r"Chinook.Customer hashes PII columns but the job was given no PII key"):
+        protect(None, customer, None)  # type: ignore[arg-type] - refused before the frame is touched

@@ -11,8 +11,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
-
 from cdc.decoders.dms import decode_dms_events
 from cdc.errors import DecodeError
 from cdc.events import KafkaOrigin
@@ -22,22 +20,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dms"
 CONTRACT = TableContract.from_yaml((FIXTURES / "alltypes.yaml").read_text(), "alltypes.yaml")
 MESSAGES = [json.loads(line) for line in (FIXTURES / "messages.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 TOPIC = CONTRACT.topic()
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    s = (
-        SparkSession.builder.master("local[1]")
-        .appName("dms-decode-contract")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
 
 
 def _records(spark, values):
