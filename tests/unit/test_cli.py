@@ -12,3 +12,11 @@ from cdc.cli import main
 def test_every_command_has_help(cmd):
     r = CliRunner().invoke(main, [*cmd, "--help"])
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_no_command_shadows_another():
+    from cdc.cli import COMMANDS
+
+    names = [c.name for c in COMMANDS]
+    assert len(names) == len(set(names)), names
+    assert sorted(main.commands) == sorted(names)  # every top-level command is registered once, from COMMANDS
