@@ -460,6 +460,11 @@ def _lake_chunk_sums(df, view, keys, bounds, chosen: list[int], newer_than: str 
     return {r["_chunk"]: ChunkSum(r["n"], r["x1"], r["x2"], int(r["f"] or 0)) for r in agg.collect()}
 
 
+def _texts(rows) -> list[tuple]:
+    # A text the server types as binary (an expression over a binary string) arrives as bytes.
+    return [tuple(v.decode("utf-8") if isinstance(v, bytes | bytearray) else v for v in r) for r in rows]
+
+
 def _key_value(c, text):
     return int(text) if text is not None and c.lake_type.kind in ("int", "long") else text
 
@@ -475,7 +480,7 @@ def _chunk_rows_compare(cur, df, contract, view, keys, where, params, chunk_filt
     def keyed(rows):
         return {tuple(_key_value(view.columns[i], r[i]) for i in kidx): tuple(r) for r in rows}
 
-    src = keyed(cur.fetchall())
+    src = keyed(_texts(cur.fetchall()))
     texts = [spark_text(c, df.columns).alias(f"_c{i}") for i, c in enumerate(view.columns)]
     pos = F.col(META_POS) if newer_than else F.lit(None).cast("string")
     lake_all = [tuple(r) for r in df.where(chunk_filter).select(*texts, pos.alias("_pos")).collect()]
@@ -552,7 +557,7 @@ def _compare_chunk(cur, df, view, keys, bounds, i, where, params, newer_than, pi
     if df is None:  # no lake table yet: every source row of the chunk is missing
         kidx = [j for j, c in enumerate(view.columns) if c.name in view.key]
         cur.execute(f"SELECT {', '.join(sql_text(c, pii) for c in view.columns)} FROM `{contract.database}`.`{contract.table}` WHERE {where}", params)
-        src, lake, flight = {tuple(_key_value(view.columns[j], r[j]) for j in kidx): tuple(r) for r in cur.fetchall()}, {}, set()
+        src, lake, flight = {tuple(_key_value(view.columns[j], r[j]) for j in kidx): r for r in _texts(cur.fetchall())}, {}, set()
     else:
         chunk_filter = _spark_chunk_id(keys, bounds) == F.lit(i)
         src, lake, flight = _chunk_rows_compare(cur, df, contract, view, keys, where, params, chunk_filter, newer_than, pii)
