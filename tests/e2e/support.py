@@ -16,9 +16,11 @@ def file_lake(settings: Settings, name: str) -> Settings:
     )
 
 
-def assert_reconciled(spark, settings: Settings, contracts) -> None:
-    """Source and lake equal: no missing, extra or different row, equal counts, no row hash differs."""
+def assert_reconciled(spark, settings: Settings, contracts, what: str = "lake") -> list:
+    """Source and lake equal by the full comparison (spark_jobs/reconcile.py): counts, chunk checksums,
+    row digests and cells; no missing, extra or different row. Returns the per-table results."""
     diffs = pipeline.compare_all(spark, settings, contracts)
     bad = [d.summary() for d in diffs if not d.equal]
-    assert not bad, "lake differs from source:\n" + "\n".join(bad)
+    assert not bad, f"{what} differs from source:\n" + "\n".join(bad)
     assert all(d.hash_mismatches == 0 and d.source_rows == d.lake_rows for d in diffs)
+    return diffs

@@ -22,6 +22,7 @@ from cdc.devstack.workload import Workload
 from cdc.events import META_COMMIT_TS, META_OP, META_POS, META_SNAPSHOT
 from cdc.settings import LakeSettings
 from spark_jobs.lake import read_table
+from tests.e2e.support import assert_reconciled
 from tests.support import dms_emit
 
 CHANGES = int(os.environ.get("CDCLAKE_E2E_DMS_CHANGES", "300"))
@@ -97,6 +98,4 @@ def test_dms_messages_build_the_same_lake_as_debezium(local_stack, spark, contra
         assert n_a == 0 and n_b == 0, f"{a.table}: {n_a} row(s) only in the Debezium lake, {n_b} only in the DMS lake: {only_b.take(3)}"
         assert rows_a.count() == rows_b.count() > 0
 
-    diffs = pipeline.compare_all(spark, lake_b, dms_contracts)
-    bad = [d.summary() for d in diffs if not d.equal]
-    assert not bad, "DMS lake differs from the source:\n" + "\n".join(bad)
+    assert_reconciled(spark, lake_b, dms_contracts, "DMS lake")

@@ -15,6 +15,7 @@ from cdc.devstack import pipeline
 from cdc.devstack.workload import Workload
 from cdc.settings import LakeSettings
 from spark_jobs.lake import read_table
+from tests.e2e.support import assert_reconciled
 
 CHANGES = int(os.environ.get("CDCLAKE_E2E_CHANGES", "2000"))
 
@@ -31,12 +32,6 @@ def _lake(settings, kind: str):
     return settings.model_copy(update={"lake": LakeSettings(root=root, checkpoint_root=ckpt)})
 
 
-def _assert_equal(diffs):
-    bad = [d.summary() for d in diffs if not d.equal]
-    assert not bad, "lake differs from source:\n" + "\n".join(bad)
-    assert all(d.source_rows == d.lake_rows for d in diffs)
-
-
 @pytest.mark.parametrize("lake_kind", ["file", pytest.param("s3a", marks=pytest.mark.s3)])
 def test_snapshot_then_randomized_workload(local_stack, spark, contracts, lake_kind):
     settings = _lake(local_stack, lake_kind)
@@ -46,8 +41,7 @@ def test_snapshot_then_randomized_workload(local_stack, spark, contracts, lake_k
     stats = pipeline.apply_to_lake(spark, settings, contracts)
     assert stats.records >= 15_000  # the whole Chinook snapshot went through the job
     assert stats.dead_letters == 0
-    diffs = pipeline.compare_all(spark, settings, contracts)
-    _assert_equal(diffs)
+    diffs = assert_reconciled(spark, settings, contracts)
     assert sum(d.source_rows for d in diffs) > 15_000
 
     result = Workload(settings, contracts, seed=11 if lake_kind == "file" else 23).run(CHANGES)
@@ -56,7 +50,7 @@ def test_snapshot_then_randomized_workload(local_stack, spark, contracts, lake_k
     pipeline.drain_capture(settings, result.last_gtid)
     stats = pipeline.apply_to_lake(spark, settings, contracts)
     assert stats.records >= CHANGES
-    _assert_equal(pipeline.compare_all(spark, settings, contracts))
+    assert_reconciled(spark, settings, contracts)
 
     # The row updated five times in one transaction carries its last image, ordered by source position.
     table, key = result.multi_updated
@@ -74,11 +68,11 @@ def test_replay_is_idempotent(local_stack, spark, contracts):
     result = Workload(settings, contracts, seed=5).run(300)
     pipeline.drain_capture(settings, result.last_gtid)
     pipeline.apply_to_lake(spark, settings, contracts)
-    _assert_equal(pipeline.compare_all(spark, settings, contracts))
+    assert_reconciled(spark, settings, contracts)
     replay = settings.model_copy(
         update={"lake": LakeSettings(root=settings.lake_root, checkpoint_root=settings.checkpoint_root + "-replay")}
     )
     stats = pipeline.apply_to_lake(spark, replay, contracts)
     assert stats.records > 15_000  # every record was read again from the earliest offset
     assert stats.guarded_batches >= len(contracts)  # each table saw it re-read what the lake holds
-    _assert_equal(pipeline.compare_all(spark, replay, contracts))
+    assert_reconciled(spark, replay, contracts)
