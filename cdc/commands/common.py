@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cdc.errors import CdcLakeError
+from cdc.errors import CdcLakeError, ConfigError
 
 
 def _friendly(fn):
@@ -17,7 +17,9 @@ def _friendly(fn):
             return fn(*args, **kwargs)
         except CdcLakeError as exc:
             kind = "transient" if exc.__class__.__mro__[1].__name__ == "TransientError" else "error"
-            click.secho(f"cdclake {kind}: {exc}", fg="red", err=True)
+            # A settings error is one line, so a wrapper script's log shows it whole.
+            text = " ".join(part.strip() for part in str(exc).splitlines()) if isinstance(exc, ConfigError) else exc
+            click.secho(f"cdclake {kind}: {text}", fg="red", err=True)
             sys.exit(2)
 
     return wrapper
