@@ -24,100 +24,120 @@ class Case:
     python_only: bool = False
 
 
-def _invoice(**changes: object) -> dict:
-    doc = json.loads(INVOICE_VALUE)
-    for path, v in changes.items():
-        node = doc
-        *parents, last = path.split("__")
-        for p in parents:
-            node = node[p]
-        node[last] = v
+def _set(doc: dict, path: str, value: object) -> dict:
+    node = doc
+    *parents, last = path.split("__")
+    for p in parents:
+        node = node[p]
+    node[last] = value
     return doc
 
 
-def _text(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+@dataclass(frozen=True)
+class Envelope:
+    """A valid Debezium change (schemas off) and the names of its columns the cases break."""
+
+    value: str
+    key: bytes
+    id: str  # an integer key column
+    money: str  # a DECIMAL column
+    text: str  # two string columns
+    text2: str
+    time: str  # a DATETIME column (epoch millis on the wire)
+
+    def raw(self, path: str, raw_json: str) -> bytes:
+        """The envelope with one field set to literal JSON text (numbers json.dumps cannot write)."""
+        marker = "__CDCLAKE_MARK__"
+        doc = _set(json.loads(self.value), path, marker)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace(f'"{marker}"', raw_json).encode()
+
+    def connect(self, after_fields: list[dict], after: dict) -> bytes:
+        """A schemas-enabled envelope with the given after fields and this envelope's source block."""
+        source = json.loads(self.value)["source"]
+        schema = {
+            "type": "struct",
+            "fields": [
+                {"type": "struct", "optional": True, "field": "before", "fields": after_fields},
+                {"type": "struct", "optional": True, "field": "after", "fields": after_fields},
+                {"type": "struct", "optional": False, "field": "source", "fields": []},
+                {"type": "string", "optional": False, "field": "op"},
+            ],
+        }
+        return json.dumps({"schema": schema, "payload": {"before": None, "after": after, "source": source, "op": "c"}}).encode()
 
 
-def _raw(path: str, raw_json: str) -> bytes:
-    """The invoice with one field set to literal JSON text (numbers json.dumps cannot write)."""
-    marker = "__CDCLAKE_MARK__"
-    return _text(_invoice(**{path: marker})).replace(f'"{marker}"', raw_json).encode()
+def debezium_cases(env: Envelope) -> list[Case]:
+    """Every Debezium defect of issue 15, each applied to ``env`` alone."""
+
+    def a(column: str) -> str:
+        return f"after__{column}"
+
+    idf = {"type": "int32", "optional": False, "field": env.id}
+    latin1 = json.loads(env.value)
+    latin1["after"][env.text2] = "Müller"
+    return [
+        Case("nested-10000-arrays", b"[" * 10000 + b"]" * 10000, "deeper than", key=env.key),
+        Case("nested-5000-objects", b'{"a":' * 5000 + b"1" + b"}" * 5000, "deeper than", key=env.key),
+        Case("nested-in-after", env.raw(a(env.text), "[" * 100 + "]" * 100), "deeper than", key=env.key),
+        Case("ts-ms-1e20", env.raw("source__ts_ms", "1e20"), "source.ts_ms", key=env.key),
+        Case("ts-ms-1e999999", env.raw("source__ts_ms", "1e999999"), "source.ts_ms", key=env.key),
+        Case("ts-ms-text", env.raw("source__ts_ms", '"yesterday"'), "source.ts_ms", key=env.key),
+        Case("pos-1e999999", env.raw("source__pos", "1e999999"), "source.pos", key=env.key),
+        Case("pos-30-digits", env.raw("source__pos", "1" * 30), "source.pos", key=env.key),
+        Case("pos-negative", env.raw("source__pos", "-5"), "source.pos", key=env.key),
+        Case("pos-infinity", env.raw("source__pos", "Infinity"), "source.pos", key=env.key),
+        Case("row-negative", env.raw("source__row", "-1"), "source.row", key=env.key),
+        Case("row-11-digits", env.raw("source__row", "1" * 11), "source.row", key=env.key),
+        Case("file-number", env.raw("source__file", "7"), "source.file", key=env.key),
+        Case("file-index-15-digits", env.raw("source__file", '"mysql-bin.' + "9" * 15 + '"'), "source.file", key=env.key),
+        Case("gtid-object", env.raw("source__gtid", '{"a":1}'), "source.gtid", key=env.key),
+        Case("db-list", env.raw("source__db", '["x"]'), "source.db", key=env.key),
+        Case("transaction-id-number", env.raw("transaction", '{"id":12,"total_order":1,"data_collection_order":1}'), "transaction.id", key=env.key),
+        Case("lone-surrogate", env.raw(a(env.text), '"\\ud800x"'), "surrogate", key=env.key),
+        Case("lone-low-surrogate", env.raw(a(env.text2), '"\\udfff"'), "surrogate", key=env.key),
+        Case("latin-1-byte", json.dumps(latin1, ensure_ascii=False).encode("latin-1", "replace"), "not UTF-8", key=env.key),
+        Case("binary-garbage", bytes(range(256)) * 4, "not UTF-8", key=env.key),
+        Case("number-5000-digits", env.raw(a(env.id), "9" * 5000), "digits", key=env.key),
+        Case("money-1e999999", env.raw(a(env.money), "1e999999"), f"value of {env.money}", key=env.key),
+        Case("money-nan", env.raw(a(env.money), "NaN"), f"value of {env.money}", key=env.key),
+        Case("id-1e999999", env.raw(a(env.id), "1e999999"), f"value of {env.id}", key=env.key),
+        Case("time-40-digits", env.raw(a(env.time), "9" * 40), f"value of {env.time}", key=env.key),
+        Case("op-list", env.raw("op", '["c"]'), "unknown op", key=env.key),
+        Case("source-list", env.raw("source", "[1]"), "source block", key=env.key),
+        Case("after-list", env.raw("after", "[1,2]"), "row image", key=env.key),
+        Case("empty", b"", "not valid JSON", key=env.key),
+        Case("truncated", env.value.encode()[:80], "not valid JSON", key=env.key),
+        Case("bare-number", b"42", "not a Debezium change event", key=env.key),
+        Case("key-latin-1", env.value.encode(), "key is not UTF-8", key=env.key.replace(b"}", b',"x":"\xe9"}')),
+        Case(
+            "date-notadate",
+            env.connect([idf, {"type": "int32", "optional": False, "name": "io.debezium.time.Date", "field": env.time}],
+                        {env.id: 1, env.time: "notadate"}),
+            "Connect schema",
+            key=env.key,
+        ),
+        Case(
+            "variable-scale-decimal-without-value",
+            env.connect([idf, {"type": "struct", "optional": False, "name": "io.debezium.data.VariableScaleDecimal", "field": env.money, "fields": []}],
+                        {env.id: 1, env.money: {"scale": 2}}),
+            "Connect schema",
+            key=env.key,
+        ),
+        Case(
+            "decimal-scale-huge",
+            env.connect([idf, {"type": "bytes", "optional": False, "name": "org.apache.kafka.connect.data.Decimal",
+                               "parameters": {"scale": "99999999999"}, "field": env.money}],
+                        {env.id: 1, env.money: "AQ=="}),
+            "Connect schema",
+            key=env.key,
+        ),
+        Case("message-9-mb", b'{"op":"c","after":{"x":"' + b"a" * (9 * 1024 * 1024) + b'"}}', "larger than the limit", key=env.key, python_only=True),
+    ]
 
 
-def _connect(after_schema: list[dict], after: dict) -> bytes:
-    """A schemas-enabled envelope of the Invoice table with the given after fields."""
-    source = json.loads(INVOICE_VALUE)["source"]
-    schema = {
-        "type": "struct",
-        "fields": [
-            {"type": "struct", "optional": True, "field": "before", "fields": after_schema},
-            {"type": "struct", "optional": True, "field": "after", "fields": after_schema},
-            {"type": "struct", "optional": False, "field": "source", "fields": []},
-            {"type": "string", "optional": False, "field": "op"},
-        ],
-    }
-    payload = {"before": None, "after": after, "source": source, "op": "c"}
-    return json.dumps({"schema": schema, "payload": payload}).encode()
+INVOICE = Envelope(INVOICE_VALUE, INVOICE_KEY, "InvoiceId", "Total", "BillingAddress", "BillingCity", "InvoiceDate")
+DEBEZIUM: list[Case] = debezium_cases(INVOICE)
 
-
-_ID = {"type": "int32", "optional": False, "field": "InvoiceId"}
-
-DEBEZIUM: list[Case] = [
-    Case("nested-10000-arrays", b"[" * 10000 + b"]" * 10000, "deeper than"),
-    Case("nested-5000-objects", b'{"a":' * 5000 + b"1" + b"}" * 5000, "deeper than"),
-    Case("nested-in-after", _raw("after__BillingAddress", "[" * 100 + "]" * 100), "deeper than"),
-    Case("ts-ms-1e20", _raw("source__ts_ms", "1e20"), "source.ts_ms"),
-    Case("ts-ms-1e999999", _raw("source__ts_ms", "1e999999"), "source.ts_ms"),
-    Case("ts-ms-text", _raw("source__ts_ms", '"yesterday"'), "source.ts_ms"),
-    Case("pos-1e999999", _raw("source__pos", "1e999999"), "source.pos"),
-    Case("pos-30-digits", _raw("source__pos", "1" * 30), "source.pos"),
-    Case("pos-negative", _raw("source__pos", "-5"), "source.pos"),
-    Case("pos-infinity", _raw("source__pos", "Infinity"), "source.pos"),
-    Case("row-negative", _raw("source__row", "-1"), "source.row"),
-    Case("row-11-digits", _raw("source__row", "1" * 11), "source.row"),
-    Case("file-number", _raw("source__file", "7"), "source.file"),
-    Case("file-index-15-digits", _raw("source__file", '"mysql-bin.' + "9" * 15 + '"'), "source.file"),
-    Case("gtid-object", _raw("source__gtid", '{"a":1}'), "source.gtid"),
-    Case("db-list", _raw("source__db", '["Chinook"]'), "source.db"),
-    Case("transaction-id-number", _raw("transaction", '{"id":12,"total_order":1,"data_collection_order":1}'), "transaction.id"),
-    Case("lone-surrogate", _raw("after__BillingAddress", '"\\ud800x"'), "surrogate"),
-    Case("lone-low-surrogate", _raw("after__BillingCity", '"\\udfff"'), "surrogate"),
-    Case("latin-1-byte", _text(_invoice(after__BillingCity="Müller")).encode("latin-1"), "not UTF-8"),
-    Case("binary-garbage", bytes(range(256)) * 4, "not UTF-8"),
-    Case("number-5000-digits", _raw("after__InvoiceId", "9" * 5000), "digits"),
-    Case("total-1e999999", _raw("after__Total", "1e999999"), "value of Total"),
-    Case("total-nan", _raw("after__Total", "NaN"), "value of Total"),
-    Case("invoice-id-1e999999", _raw("after__InvoiceId", "1e999999"), "value of InvoiceId"),
-    Case("invoice-date-huge", _raw("after__InvoiceDate", "9" * 40), "value of InvoiceDate"),
-    Case("op-list", _raw("op", '["c"]'), "unknown op"),
-    Case("source-list", _raw("source", "[1]"), "source block"),
-    Case("after-list", _raw("after", "[1,2]"), "row image"),
-    Case("empty", b"", "not valid JSON"),
-    Case("truncated", INVOICE_VALUE.encode()[:80], "not valid JSON"),
-    Case("bare-number", b"42", "not a Debezium change event"),
-    Case("key-latin-1", INVOICE_VALUE.encode(), "key is not UTF-8", key=b'{"InvoiceId":"\xe9"}'),
-    Case(
-        "date-notadate",
-        _connect([_ID, {"type": "int32", "optional": False, "name": "io.debezium.time.Date", "field": "InvoiceDate"}],
-                 {"InvoiceId": 1, "InvoiceDate": "notadate"}),
-        "Connect schema",
-    ),
-    Case(
-        "variable-scale-decimal-without-value",
-        _connect([_ID, {"type": "struct", "optional": False, "name": "io.debezium.data.VariableScaleDecimal", "field": "Total", "fields": []}],
-                 {"InvoiceId": 1, "Total": {"scale": 2}}),
-        "Connect schema",
-    ),
-    Case(
-        "decimal-scale-huge",
-        _connect([_ID, {"type": "bytes", "optional": False, "name": "org.apache.kafka.connect.data.Decimal",
-                        "parameters": {"scale": "99999999999"}, "field": "Total"}],
-                 {"InvoiceId": 1, "Total": "AQ=="}),
-        "Connect schema",
-    ),
-    Case("message-9-mb", b'{"op":"c","after":{"x":"' + b"a" * (9 * 1024 * 1024) + b'"}}', "larger than the limit", python_only=True),
-]
 
 # DMS: the alltypes fixture table (tests/fixtures/dms/alltypes.yaml); one defect in its insert message.
 DMS_INSERT = next(

@@ -67,10 +67,10 @@ def test_the_unmodified_envelopes_decode() -> None:
     # The corpus' base messages are valid: each case fails because of its one defect.
     assert decode_debezium(malformed.INVOICE_VALUE, key=malformed.INVOICE_KEY, contract=INVOICE, origin=ORIGIN) is not None
     assert decode_dms_events(malformed.DMS_INSERT, contract=ALLTYPES)
-    ok = malformed._raw("source__pos", str(2**63 - 1))
+    ok = malformed.INVOICE.raw("source__pos", str(2**63 - 1))
     assert decode_debezium(ok, key=malformed.INVOICE_KEY, contract=INVOICE).position.pos == 2**63 - 1
     with pytest.raises(DecodeError, match="source.pos"):
-        decode_debezium(malformed._raw("source__pos", str(2**63)), key=malformed.INVOICE_KEY, contract=INVOICE)
+        decode_debezium(malformed.INVOICE.raw("source__pos", str(2**63)), key=malformed.INVOICE_KEY, contract=INVOICE)
 
 
 # --------------------------------------------------------------------------- fuzz
@@ -79,7 +79,7 @@ BASES = [
     malformed.INVOICE_VALUE,
     (FIXTURES / "debezium" / "genre-1-update.value.json").read_text(encoding="utf-8"),
     (FIXTURES / "debezium" / "genre-1-delete.value.json").read_text(encoding="utf-8"),
-    malformed._connect(
+    malformed.INVOICE.connect(
         [{"type": "int32", "optional": False, "field": "InvoiceId"},
          {"type": "int32", "optional": False, "name": "io.debezium.time.Date", "field": "InvoiceDate"},
          {"type": "struct", "optional": False, "name": "io.debezium.data.VariableScaleDecimal", "field": "Total", "fields": []}],
