@@ -3,7 +3,7 @@
 The malformed corpus (tests/malformed.py) checks each known defect's reason; the fuzz tests run both
 decoders on thousands of generated inputs (structured mutations of real envelopes and random bytes)
 and fail on any other exception. The slowest input's time is printed, not asserted (the decoders
-bound the work per input by size, depth and digit limits; benchmarks/decoder_worst_case.py reports it).
+bound the work per input by size, depth and digit limits; tests/bench/decoder_worst_case.py prints it).
 """
 
 from __future__ import annotations
