@@ -25,6 +25,7 @@ from cdc.settings_checks import (
     check_region,
     check_topic_prefix,
     settings_error,
+    settings_parse_error,
 )
 
 ENV_PREFIX = "CDCLAKE_"
@@ -233,9 +234,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise settings_error(exc, Settings, ENV_PREFIX) from None
     except SettingsError as exc:  # a nested field's variable that is not JSON (e.g. CDCLAKE_ACCESS__READERS)
-        from cdc.errors import ConfigError
-
-        raise ConfigError(f"invalid settings: {exc}", next_step="give that variable a JSON value or unset it") from None
+        raise settings_parse_error(exc, ENV_PREFIX) from None
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ variable is what the user has to fix.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -102,4 +103,17 @@ def settings_error(exc: ValidationError, model: type[BaseModel], prefix: str) ->
         "invalid settings: " + "; ".join(lines.values()),
         next_step=f"fix or unset {', '.join(bad)} (docs: README.md, Settings)",
         variables=bad,
+    )
+
+
+def settings_parse_error(exc: Exception, prefix: str) -> ConfigError:
+    """pydantic-settings could not parse a variable of a nested field (a list or dict that is not JSON)."""
+    m = re.search(r'field "([^"]+)"', str(exc))
+    field = (m.group(1) if m else "").upper()
+    suspects = sorted(k for k in os.environ if field and k.upper().startswith(f"{prefix}{field}"))
+    named = ", ".join(suspects) or f"a {prefix}{field or '...'} variable"
+    return ConfigError(
+        f"invalid settings: {named} is not valid JSON for its list or mapping field",
+        next_step='give it a JSON value (e.g. ["a","b"] or {"k":["v"]}) or unset it',
+        variables=suspects,
     )

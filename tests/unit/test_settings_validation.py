@@ -112,3 +112,11 @@ def test_cli_with_a_bad_variable_prints_one_line_and_exits_2(clean_env):
     assert len(lines) == 1, p.stderr
     assert "CDCLAKE_SOURCE__PORT='abc'" in lines[0] and "1..65535" in lines[0] and "next step" in lines[0]
     assert p.stdout == ""
+
+
+def test_a_list_or_mapping_variable_that_is_not_json_is_named(clean_env):
+    clean_env.setenv("CDCLAKE_ACCESS__READERS", "notjson")
+    with pytest.raises(ConfigError) as ei:
+        load_settings()
+    assert "CDCLAKE_ACCESS__READERS is not valid JSON" in str(ei.value)
+    assert ei.value.variables == ["CDCLAKE_ACCESS__READERS"]
