@@ -30,6 +30,11 @@ FILE_INDEX_WIDTH = 10
 POS_WIDTH = 20
 ROW_WIDTH = 10
 BINLOG_INDEX_RE = r"\.(\d+)$"
+# What a position may hold so its sort key keeps the fixed width (and the Spark job's long casts hold it):
+# a decoder refuses anything outside these bounds instead of building a key that sorts wrongly.
+MAX_FILE_INDEX = 10**FILE_INDEX_WIDTH - 1
+MAX_POS = 2**63 - 1  # Spark reads source.pos as a long; 19 digits fit POS_WIDTH
+MAX_ROW = 10**ROW_WIDTH - 1
 
 # Phase separates snapshot reads from streamed changes at the same binlog position:
 # the snapshot is taken at the position where streaming starts, so a streamed change

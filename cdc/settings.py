@@ -12,12 +12,32 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from cdc.settings_checks import (
+    check_account_id,
+    check_arn,
+    check_identifier,
+    check_port,
+    check_region,
+    check_topic_prefix,
+    settings_error,
+    settings_parse_error,
+)
 
 ENV_PREFIX = "CDCLAKE_"
+
+Port = Annotated[int, BeforeValidator(check_port)]
+AccountId = Annotated[str, AfterValidator(check_account_id)]
+Arn = Annotated[str, AfterValidator(check_arn)]
+Region = Annotated[str, AfterValidator(check_region)]
+Identifier = Annotated[str, AfterValidator(check_identifier)]
+TopicPrefix = Annotated[str, AfterValidator(check_topic_prefix)]
+# Debezium's database.ssl.mode values (cdc.capture.debezium.SSL_MODES maps them per flavor).
+SslMode = Literal["disabled", "preferred", "required", "verify_ca", "verify_identity"]
 
 
 def _default_state_dir() -> Path:
@@ -34,28 +54,28 @@ class StackSettings(BaseModel):
     state_dir: Path = Field(default_factory=_default_state_dir, description="data, logs, pids")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="downloaded jars and binaries")
     host: str = "127.0.0.1"
-    mariadb_port: int = 13306
-    kafka_port: int = 19092
-    kafka_controller_port: int = 19093
-    connect_port: int = 18083
-    s3_port: int = 19000
+    mariadb_port: Port = 13306
+    kafka_port: Port = 19092
+    kafka_controller_port: Port = 19093
+    connect_port: Port = 18083
+    s3_port: Port = 19000
     start_timeout_s: float = 180.0
 
 
 class SourceSettings(BaseModel):
     """The MySQL-family source that Debezium reads (local MariaDB by default)."""
 
-    name: str = Field("chinook", description="logical source name; the Kafka topic prefix")
+    name: TopicPrefix = Field("chinook", description="logical source name; the Kafka topic prefix")
     flavor: Literal["mariadb", "mysql"] = "mariadb"
     host: str = "127.0.0.1"
-    port: int = 13306
+    port: Port = 13306
     user: str = "cdc"
     password: SecretStr | None = None
     admin_user: str = "root"
     admin_password: SecretStr | None = None
-    server_id: int = 184054
-    databases: list[str] = Field(default_factory=lambda: ["Chinook"])
-    ssl_mode: str = "disabled"
+    server_id: int = Field(184054, ge=1, le=2**32 - 1)
+    databases: list[Identifier] = Field(default_factory=lambda: ["Chinook"])
+    ssl_mode: SslMode = "disabled"
 
 
 class KafkaSettings(BaseModel):
@@ -93,13 +113,13 @@ class AccessSettings(BaseModel):
     workgroup) to the access domains it may read; the writer (the streaming job) writes every domain.
     """
 
-    account_id: str = Field("123456789012", description="AWS account of the Glue catalog and Athena workgroups")
-    region: str = "us-east-1"
-    partition: str = "aws"
+    account_id: AccountId = Field("123456789012", description="AWS account of the Glue catalog and Athena workgroups")
+    region: Region = "us-east-1"
+    partition: Literal["aws", "aws-cn", "aws-us-gov"] = "aws"
     bucket: str | None = Field(None, description="lake bucket; default: the bucket of the lake root")
     lake_prefix: str | None = Field(None, description="key prefix of the lake root; default: from the lake root")
-    kms_key_arn: str | None = Field(None, description="KMS key of the lake and the query results (SSE-KMS)")
-    msk_cluster_arn: str | None = Field(None, description="MSK cluster the writer reads the change topics from")
+    kms_key_arn: Arn | None = Field(None, description="KMS key of the lake and the query results (SSE-KMS)")
+    msk_cluster_arn: Arn | None = Field(None, description="MSK cluster the writer reads the change topics from")
     readers: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict[str, tuple[str, ...]]({"analysts": ("general",), "finance": ("finance",)}),
         description="query principal -> access domains it may read",
@@ -128,8 +148,8 @@ class TimeTravelSettings(BaseModel):
 class CatalogSettings(BaseModel):
     """The AWS Glue Data Catalog that Athena reads, and the Athena defaults of `cdclake query --engine athena`."""
 
-    glue_region: str | None = Field(None, description="default: access.region")
-    catalog_id: str | None = Field(None, description="Glue catalog (account) id; default: the caller's account")
+    glue_region: Region | None = Field(None, description="default: access.region")
+    catalog_id: AccountId | None = Field(None, description="Glue catalog (account) id; default: the caller's account")
     athena_workgroup: str = Field("cdclake-analysts", description="workgroup of `cdclake query --engine athena`")
     athena_output: str | None = Field(None, description="s3:// result location when the workgroup does not enforce one")
     athena_catalog: str = "AwsDataCatalog"
@@ -231,6 +251,16 @@ def _secret(value: SecretStr | None, fallback: str | None, env: str) -> str:
     raise ConfigError(f"no secret given for {env}", next_step=f"export {env}=... or start the local stack with `cdclake stack up`")
 
 
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a ConfigError with one line per bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc, Settings, ENV_PREFIX) from None
+    except SettingsError as exc:  # a nested field's variable that is not JSON (e.g. CDCLAKE_ACCESS__READERS)
+        raise settings_parse_error(exc, ENV_PREFIX) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cdc.errors import ContractError
+from lakehouse_schemas.safe_yaml import load_limited
 from lakehouse_schemas.types import LakeType, MySQLType, lake_type, parse_mysql_type
 
 TABLES_PACKAGE = "lakehouse_schemas"
@@ -160,9 +161,10 @@ class TableContract(BaseModel):
         return f"{self.target_database}_{self.domain}"
 
     @classmethod
-    def from_yaml(cls, text: str, origin: str = "<string>") -> TableContract:
+    def from_yaml(cls, text: str | bytes, origin: str = "<string>") -> TableContract:
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         try:
-            return cls.model_validate(yaml.safe_load(text))
+            return cls.model_validate(load_limited(data))
         except (ValidationError, ValueError, yaml.YAMLError) as exc:
             raise ContractError(f"invalid contract {origin}: {exc}", next_step="fix the YAML file", origin=origin) from exc
 
@@ -180,6 +182,13 @@ def contracts_dir(source: str | None = None, root: Path | None = None) -> Path:
     return base / source if source else base
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:  # removed or unreadable between the listing and the read
+        raise ContractError(f"cannot read contract {path}: {exc.strerror}", next_step="check the file and its permissions", origin=str(path)) from None
+
+
 def load_contracts(source: str | None = None, directory: Path | None = None) -> list[TableContract]:
     """Every contract under ``directory`` (default: the packaged ``tables/<source>``)."""
     root = directory or contracts_dir(source)
@@ -188,7 +197,7 @@ def load_contracts(source: str | None = None, directory: Path | None = None) -> 
         raise ContractError(
             f"no contracts under {root}", next_step="write them with `cdclake contracts init` and review them", directory=str(root)
         )
-    contracts = [TableContract.from_yaml(f.read_text(), str(f)) for f in files]
+    contracts = [TableContract.from_yaml(_read(f), str(f)) for f in files]
     targets = [c.qualified_target for c in contracts]
     dupes = {t for t in targets if targets.count(t) > 1}
     if dupes:

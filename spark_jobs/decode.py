@@ -40,6 +40,7 @@ from lakehouse_schemas.types import (
 from spark_jobs.decode_dms import decode_dms
 from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
 from spark_jobs.drift import drift_reason
+from spark_jobs.decode_guards import envelope_error
 from spark_jobs.schema import debezium_document, lake_spark_type
 
 __all__ = ["ERROR_COLUMN", "decode_checked", "decode_debezium", "decode_records", "position_sort_key", "to_lake_value"]
@@ -158,6 +159,7 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
         "value",
         F.when(schemas_on, typed.getField("payload")).otherwise(typed.dropFields("schema", "payload")).alias("e"),
         F.when(schemas_on, text.getField("payload")).otherwise(text.dropFields("schema", "payload")).alias("t"),
+        envelope_error(F.col("value"), F.col("key")).alias("envelope_error"),
     )
     op = F.col("e.op")
     not_a_change = op.isNull() & (
@@ -165,7 +167,7 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
         | F.col("e.ddl").isNotNull()
         | (F.col("e.ts_ms").isNotNull() & F.col("e.source").isNull() & F.col("e.after").isNull())  # a heartbeat
     )
-    df = df.where(~F.coalesce(not_a_change, F.lit(False)))
+    df = df.where(~F.coalesce(not_a_change, F.lit(False)) | F.col("envelope_error").isNotNull())
     is_delete = op == F.lit(ev.Op.DELETE.value)
     is_truncate = op == F.lit(TRUNCATE)
     image = F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after"))
@@ -189,7 +191,8 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     for k in contract.key:
         key_missing = key_missing | image.getField(contract.column(k).wire_name).isNull()
     error = (
-        F.when(F.col("e").isNull() | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
+        F.when(F.col("envelope_error").isNotNull(), F.col("envelope_error"))
+        .when(F.col("e").isNull() | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
         .when(~op.isin(*(o.value for o in ev.Op)), F.concat(F.lit("unknown op "), op))
         .when(is_truncate, F.lit(None).cast("string"))
         .when(image.isNull(), F.lit("change event without a row image"))

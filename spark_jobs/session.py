@@ -49,6 +49,23 @@ def s3a_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
+# The driver JVM's stdout: noise only (Hudi's bundled JOL prints "# WARNING: Unable to attach
+# Serviceability Agent" to System.out when it sizes objects); a command's own output is printed by Python.
+JVM_STDOUT_FD = 2
+
+
+def _launch_driver_jvm(conf: dict[str, str]) -> None:
+    """Start the driver JVM (once per process) with its stdout on stderr, so stdout carries only a command's output."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    # spark-submit reads memory and JVM options at launch: pass them as the builder would.
+    launch_conf = SparkConf(loadDefaults=False).setAll(list(conf.items()))
+    SparkContext._ensure_initialized(gateway=launch_gateway(launch_conf, popen_kwargs={"stdout": JVM_STDOUT_FD}))
+
+
 def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("TZ", "UTC")
@@ -77,6 +94,7 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
         conf.update(s3a_conf(settings))
     for k, v in conf.items():
         builder = builder.config(k, v)
+    _launch_driver_jvm(conf)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -35,6 +35,8 @@ def error_line(exc: BaseException) -> str:
         # The message's first line names what failed and its input; later lines (a log tail) are detail.
         message = str(exc.args[0] if exc.args else exc).split("\n  next step:", 1)[0]
         first = message.splitlines()[0] if message.strip() else type(exc).__name__
+        if isinstance(exc, ConfigError):  # one problem per bad setting: all of them, joined on the one line
+            first = one_line(message) or first
         more = "" if first == one_line(message) else f" (full message: rerun with {DEBUG_ENV}=1)"
         step = f"; next step: {one_line(exc.next_step)}" if exc.next_step else ""
         return f"cdclake {kind}: {first.strip()}{more}{step}"

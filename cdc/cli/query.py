@@ -70,7 +70,10 @@ def query(sql: str, limit: int, as_of: str | None, print_sql: bool, dialect: str
         point = A.AsOf.parse(as_of, settings.timetravel.day_zone)
         tables = [A.LakeTable.from_contract(c) for c in contracts]
         days = None
-        if base == "auto":
+        if base == "auto" and print_sql and engine == "spark":
+            # Printing needs no JVM: without reading the lake the history answers (the same rows, maybe slower).
+            log("--print-sql does not read the lake: the SQL reads the change history (--base snapshot uses the snapshot partitions)")
+        elif base == "auto":
             days = snapshot_days_glue(settings, contracts) if engine == "athena" else snapshot_days_spark(spark_session(), settings, contracts)
         plan = (lambda t: A.plan_for(point, base, (days or {}).get(f"{t.glue_database}.{t.table}")))
         rw = A.rewrite(sql, tables, point, plan=plan, read=read, write=write if print_sql else engine, pretty=print_sql)

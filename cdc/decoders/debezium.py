@@ -42,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cdc.decoders.limits import parse_limited
 from cdc.decoders.location import Where as _Where
 from cdc.decoders.wire import (
     BIGINT_RANGE,
@@ -52,7 +53,7 @@ from cdc.decoders.wire import (
     TWO_POW_64,
     integer_digits_fit,
 )
-from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
+from cdc.events import MAX_FILE_INDEX, MAX_POS, MAX_ROW, ChangeEvent, KafkaOrigin, Op, SourcePosition, binlog_file_index
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.types import (
     CONNECTOR_MODES,
@@ -111,21 +112,18 @@ DBZ_ZONED_TIMESTAMP = "io.debezium.time.ZonedTimestamp"
 # --------------------------------------------------------------------------- parsing
 
 
+def _loads(text: str) -> Any:
+    # parse_float=Decimal: decimals must never pass through a binary float.
+    return json.loads(text, parse_float=Decimal)
+
+
 def _parse_json(raw: RawMessage, what: str, where: _Where) -> Any:
     if raw is None or isinstance(raw, Mapping):
         return raw
-    if isinstance(raw, bytes | bytearray):
-        try:
-            raw = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise where.error(f"{what} is not UTF-8: {exc}") from exc
-    if not isinstance(raw, str):
-        raise where.error(f"{what} is a {type(raw).__name__}, not JSON bytes, text or a dict")
-    try:
-        # parse_float=Decimal: decimals must never pass through a binary float.
-        return json.loads(raw, parse_float=Decimal)
-    except ValueError as exc:
-        raise where.error(f"{what} is not valid JSON ({exc}): {raw[:200]!r}") from exc
+    doc, reason = parse_limited(raw, _loads)
+    if reason is not None:
+        raise where.error(f"{what} is {reason}" if reason.startswith(("not ", "a ")) else f"{what}: {reason}")
+    return doc
 
 
 def _unwrap(doc: Any) -> tuple[Any, Mapping[str, Any] | None]:
@@ -143,7 +141,10 @@ def _unwrap(doc: Any) -> tuple[Any, Mapping[str, Any] | None]:
 def _field_schemas(schema: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
     if not schema:
         return {}
-    return {f["field"]: f for f in schema.get("fields") or () if isinstance(f, Mapping) and "field" in f}
+    fields = schema.get("fields")
+    if not isinstance(fields, list):
+        return {}
+    return {f["field"]: f for f in fields if isinstance(f, Mapping) and isinstance(f.get("field"), str)}
 
 
 def _b64(value: str) -> bytes:
@@ -151,11 +152,44 @@ def _b64(value: str) -> bytes:
     return base64.b64decode(value, validate=False)
 
 
+# Connect schemas carry the scale as text; MySQL's largest is 30, anything beyond 1000 is not a scale.
+MAX_SCALE = 1000
+# Integers a logical type may hold before it is converted (epoch nanos of year 9999 have 20 digits).
+MAX_LOGICAL_INT = 10**30
+
+
+def _scale(raw: Any) -> int:
+    n = _small_int(raw)
+    if not 0 <= n <= MAX_SCALE:
+        raise ValueError(f"scale {raw!r} is outside 0..{MAX_SCALE}")
+    return n
+
+
+def _small_int(value: Any) -> int:
+    """An integer of a logical type or schema parameter; big or non-integral values raise ValueError, never run long."""
+    if isinstance(value, str) and len(value) <= 40:
+        value = Decimal(value.strip()) if _PLAIN_DECIMAL.match(value.strip()) else value
+    n = _int(value)
+    if abs(n) > MAX_LOGICAL_INT:
+        raise ValueError(f"{value!r} is too large")
+    return n
+
+
 def _unscaled_to_decimal(raw: Any, scale: int) -> Decimal:
     if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
         return Decimal(raw)  # value.converter.decimal.format=NUMERIC: already a number
+    if not isinstance(raw, str):
+        raise ValueError(f"{raw!r} is not base64 text")
     unscaled = int.from_bytes(_b64(raw), "big", signed=True)  # Connect Decimal: big-endian two's complement
     return Decimal(unscaled).scaleb(-scale)
+
+
+def _from_connect_checked(value: Any, schema: Mapping[str, Any] | None, what: str, where: _Where) -> Any:
+    """``_from_connect``, with a value that does not match its schema reported as a DecodeError."""
+    try:
+        return _from_connect(value, schema)
+    except (ValueError, TypeError, KeyError, OverflowError, ArithmeticError, binascii.Error) as exc:
+        raise where.error(f"{what} does not match its Connect schema: {type(exc).__name__} {str(exc)[:120]}") from None
 
 
 def _from_connect(value: Any, schema: Mapping[str, Any] | None) -> Any:
@@ -165,34 +199,38 @@ def _from_connect(value: Any, schema: Mapping[str, Any] | None) -> Any:
     name = schema.get("name")
     typ = schema.get("type")
     if name == CONNECT_DECIMAL:
-        return _unscaled_to_decimal(value, int((schema.get("parameters") or {}).get("scale", 0)))
+        params = schema.get("parameters")
+        return _unscaled_to_decimal(value, _scale((params if isinstance(params, Mapping) else {}).get("scale", 0)))
     if name == DBZ_VARIABLE_SCALE_DECIMAL and isinstance(value, Mapping):
-        return _unscaled_to_decimal(value["value"], int(value["scale"]))
+        if "value" not in value or "scale" not in value:
+            raise ValueError("VariableScaleDecimal needs both value and scale")
+        return _unscaled_to_decimal(value["value"], _scale(value["scale"]))
     if name in (DBZ_DATE, CONNECT_DATE):
-        return _EPOCH_DATE + timedelta(days=int(value))
+        return _EPOCH_DATE + timedelta(days=_small_int(value))
     if name in (DBZ_TIMESTAMP, CONNECT_TIMESTAMP):
-        return _EPOCH + timedelta(milliseconds=int(value))
+        return _EPOCH + timedelta(milliseconds=_small_int(value))
     if name == DBZ_MICRO_TIMESTAMP:
-        return _EPOCH + timedelta(microseconds=int(value))
+        return _EPOCH + timedelta(microseconds=_small_int(value))
     if name == DBZ_NANO_TIMESTAMP:
-        return _EPOCH + timedelta(microseconds=int(value) // 1000)  # the lake keeps microseconds
+        return _EPOCH + timedelta(microseconds=_small_int(value) // 1000)  # the lake keeps microseconds
     if name == DBZ_ZONED_TIMESTAMP:
         return _parse_zoned(value)
     # TIME is an int of microseconds in the lake (lake type "long", wire "micros").
     # A timedelta, so the contract conversion knows the unit is already resolved.
     if name == DBZ_MICRO_TIME:
-        return timedelta(microseconds=int(value))
+        return timedelta(microseconds=_small_int(value))
     if name in (DBZ_TIME, CONNECT_TIME):
-        return timedelta(milliseconds=int(value))
+        return timedelta(milliseconds=_small_int(value))
     if name == DBZ_NANO_TIME:
-        return timedelta(microseconds=int(value) // 1000)
+        return timedelta(microseconds=_small_int(value) // 1000)
     if typ == "bytes" and isinstance(value, str):
         return _b64(value)
     if typ == "struct" and isinstance(value, Mapping):
         fields = _field_schemas(schema)
         return {k: _from_connect(v, fields.get(k)) for k, v in value.items()}
     if typ == "array" and isinstance(value, list):
-        return [_from_connect(v, schema.get("items")) for v in value]
+        items = schema.get("items")
+        return [_from_connect(v, items if isinstance(items, Mapping) else None) for v in value]
     return value
 
 
@@ -250,11 +288,18 @@ def _fit_decimal(value: Any, precision: int, scale: int) -> Decimal:
     return q
 
 
+# Far above any column's range, far below where int(Decimal) would take seconds (1e999999 is a valid JSON number).
+_INT_DIGITS_LIMIT = Decimal(10) ** 80
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError(f"{value!r} is not an integer")
-    if isinstance(value, Decimal) and value != value.to_integral_value():
-        raise ValueError(f"{value!r} is not an integer")
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value.copy_abs() >= _INT_DIGITS_LIMIT:
+            raise ValueError(f"{str(value)[:40]} is out of range")
+        if value != value.to_integral_value():
+            raise ValueError(f"{value!r} is not an integer")
     return int(value)
 
 
@@ -399,7 +444,7 @@ def _decode_key(
         return None
     if not isinstance(payload, Mapping):
         raise where.error(f"key is a {type(payload).__name__}, not an object: {payload!r}")
-    decoded = _from_connect(dict(payload), schema) if schema else dict(payload)
+    decoded = _from_connect_checked(dict(payload), schema, "key", where) if schema else dict(payload)
     if contract is None:
         return decoded
     names = {c.name for c in contract.columns}
@@ -442,13 +487,36 @@ def _table_from_topic(origin: KafkaOrigin | None) -> tuple[str | None, str | Non
     return (parts[1], parts[2]) if len(parts) == 3 else (None, None)
 
 
-def _position_int(value: Any, name: str, where: _Where) -> int:
+# Binlog file names are short (MySQL caps basenames at FN_REFLEN); the limit keeps int() of the index cheap.
+MAX_FILE_NAME = 255
+# source.ts_ms must be a time Python and Spark can hold: years 1..9999.
+TS_MS_RANGE = (-62135596800000, 253402300799999)
+
+
+def _position_int(value: Any, name: str, where: _Where, bounds: tuple[int, int] = (0, MAX_POS)) -> int:
+    """A position field within ``bounds`` (outside them the fixed-width sort key would break)."""
     if value is None:
         return 0  # Spark: coalesce(pos, 0) / coalesce(row, 0)
     try:
-        return int(value) if isinstance(value, str) else _int(value)
-    except ValueError as exc:
-        raise where.error(f"source.{name} is not an integer: {value!r}") from exc
+        if isinstance(value, str):
+            if len(value) > 40:
+                raise ValueError(value)
+            n = int(value)
+        else:
+            n = _int(value)
+    except ValueError:
+        raise where.error(f"source.{name} is not an integer: {str(value)[:40]!r}") from None
+    lo, hi = bounds
+    if not lo <= n <= hi:
+        raise where.error(f"source.{name} {n} is outside {lo}..{hi}")
+    return n
+
+
+def _optional_text(source: Mapping[str, Any], name: str, where: _Where, prefix: str = "source") -> str | None:
+    value = source.get(name)
+    if value is not None and not isinstance(value, str):
+        raise where.error(f"{prefix}.{name} is a {type(value).__name__}, not text")
+    return value
 
 
 def decode_debezium(
@@ -458,11 +526,14 @@ def decode_debezium(
     contract: TableContract | None = None,
     origin: KafkaOrigin | None = None,
     modes: DebeziumModes = CONNECTOR_MODES,
+    allow_null_key: bool = False,
 ) -> ChangeEvent | None:
     """Decode one Kafka record from a Debezium MySQL/MariaDB topic.
 
     Returns None for records that are not row changes (tombstones, transaction BEGIN/END,
     heartbeats, schema changes). Raises DecodeError for anything that cannot be decoded.
+    ``allow_null_key``: without a Kafka key and a contract the event gets an empty key instead
+    of an error (for inspecting a message of a table not yet onboarded; the lake needs the key).
     """
     where = _Where(contract, origin)
     # A tombstone (null value) follows every delete so Kafka log compaction can drop the key;
@@ -484,6 +555,8 @@ def decode_debezium(
     if not isinstance(source, Mapping):
         raise where.error("source block is not an object")
     topic_db, topic_table = _table_from_topic(origin)
+    for name in ("db", "table", "file", "gtid"):
+        _optional_text(source, name, where)
     database = source.get("db") or (contract.database if contract else None) or topic_db
     table = source.get("table") or (contract.table if contract else None) or topic_table
     if database and table:
@@ -503,16 +576,17 @@ def decode_debezium(
         raise where.error("cannot tell the table: no source.db/source.table, no contract and no <prefix>.<db>.<table> topic")
 
     fields = _field_schemas(schema)
-    before = _from_connect(payload.get("before"), fields.get("before"))
-    after = _from_connect(payload.get("after"), fields.get("after"))
+    before = _from_connect_checked(payload.get("before"), fields.get("before"), "before", where)
+    after = _from_connect_checked(payload.get("after"), fields.get("after"), "after", where)
     if contract is not None:
         before = _convert_row(before, contract, where, modes)
         after = _convert_row(after, contract, where, modes)
     image = before if op is Op.DELETE else after
     if op is not Op.TRUNCATE and image is None:
         raise where.error(f"change event without a row image (op {op.value} needs {'before' if op is Op.DELETE else 'after'})")
-    if image is not None and not isinstance(image, Mapping):
-        raise where.error(f"row image is a {type(image).__name__}, not an object")
+    for name, img in (("before", before), ("after", after)):
+        if img is not None and not isinstance(img, Mapping):
+            raise where.error(f"row image {name} is a {type(img).__name__}, not an object")
 
     if op is Op.TRUNCATE:
         # Truncate records have a null Kafka key: the change is to the whole table.
@@ -528,24 +602,29 @@ def decode_debezium(
             event_key = kafka_key if kafka_key is not None else image_key
         elif kafka_key is not None:
             event_key = kafka_key
+        elif allow_null_key:
+            event_key = {}
         else:
             raise where.error("null key: the Kafka key is null and no contract names the key columns")
-        if not event_key or any(v is None for v in event_key.values()):
+        if (not event_key and not allow_null_key) or any(v is None for v in event_key.values()):
             raise where.error(f"null key {event_key!r}")
     where.key = event_key
 
     snapshot = source.get("snapshot") not in SNAPSHOT_FALSE
+    file = source.get("file")
+    if file is not None and (len(file) > MAX_FILE_NAME or binlog_file_index(file) > MAX_FILE_INDEX):
+        raise where.error(f"source.file {file[:MAX_FILE_NAME]!r} is longer than {MAX_FILE_NAME} or its index is outside 0..{MAX_FILE_INDEX}")
     position = SourcePosition(
-        file=source.get("file"),
+        file=file,
         pos=_position_int(source.get("pos"), "pos", where),
-        row=_position_int(source.get("row"), "row", where),
+        row=_position_int(source.get("row"), "row", where, (0, MAX_ROW)),
         snapshot=snapshot,
         gtid=source.get("gtid"),
     )
     ts_ms = source.get("ts_ms")
-    commit_ts = None if ts_ms is None else _EPOCH_UTC + timedelta(milliseconds=_position_int(ts_ms, "ts_ms", where))
+    commit_ts = None if ts_ms is None else _EPOCH_UTC + timedelta(milliseconds=_position_int(ts_ms, "ts_ms", where, TS_MS_RANGE))
     txn = payload.get("transaction")
-    transaction_id = txn.get("id") if isinstance(txn, Mapping) else None
+    transaction_id = _optional_text(txn, "id", where, "transaction") if isinstance(txn, Mapping) else None
 
     return ChangeEvent(
         op=op,

@@ -34,10 +34,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cdc.decoders.limits import parse_limited
 from cdc.decoders.location import Where as _Where
 from cdc.decoders.wire import DECIMAL_CONTEXT, LAKE_INT_RANGES, integer_digits_fit
 from cdc.errors import DecodeError
-from cdc.events import ChangeEvent, KafkaOrigin, Op, SourcePosition
+from cdc.events import MAX_FILE_INDEX, ChangeEvent, KafkaOrigin, Op, SourcePosition, binlog_file_index
 from lakehouse_schemas.contract import Column, TableContract
 
 RawMessage = bytes | bytearray | str | Mapping[str, Any] | None
@@ -77,7 +78,9 @@ METADATA_FIELDS = (
 )
 
 # MySQL stream-position: <file>:<event pos>:<row in event>:<next pos>:<transaction id>:<file>:<BEGIN pos>.
-STREAM_POSITION_RE = r"^([^:]+):([0-9]+):(-?[0-9]+):"
+# Digit counts bounded so a position always fits the sort key's fixed width and Spark's long cast
+# (cdc.events.MAX_POS / MAX_ROW); a longer number is no position at all, never a silently broken key.
+STREAM_POSITION_RE = r"^([^:]{1,255}):([0-9]{1,18}):(-?[0-9]{1,9}):"
 
 # Value guards: the same regular expressions run in Spark (rlike), so both decoders reject the same text.
 INTEGER_RE = r"^-?[0-9]+$"
@@ -293,15 +296,11 @@ def parse_message(value: RawMessage, where: _Where | None = None) -> Any:
     where = where or _Where(None, None)
     if isinstance(value, Mapping):
         return value
-    if isinstance(value, bytes | bytearray):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            raise where.error(REASON_MALFORMED) from None
-    try:
-        return _loads(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        raise where.error(REASON_MALFORMED) from None
+    doc, reason = parse_limited(value, _loads)  # type: ignore[arg-type]
+    if reason is None:
+        return doc
+    # Invalid JSON keeps the reason the Spark decoder gives word for word; a broken limit says which.
+    raise where.error(REASON_MALFORMED if reason.startswith("not valid JSON") else f"{REASON_MALFORMED}: {reason}")
 
 
 def _text(meta: Mapping[str, Any], name: str) -> str | None:
@@ -313,7 +312,7 @@ def parse_stream_position(text: str | None) -> tuple[str, int, int] | None:
     if not text:
         return None
     m = re.match(STREAM_POSITION_RE, text)
-    if not m:
+    if not m or binlog_file_index(m.group(1)) > MAX_FILE_INDEX:
         return None
     return m.group(1), int(m.group(2)), max(int(m.group(3)), 0)
 

@@ -145,3 +145,38 @@ def test_poison_goes_to_dead_letters_and_replays(own_capture, spark, tmp_path):
     assert again.replayed == 0 and again.still_failing == len(expected) - 3
     assert _lake_orders(spark, settings, orders) == _source_orders(settings)
     assert all(isinstance(v[1], Decimal) for v in _lake_orders(spark, settings, orders).values())
+
+
+def test_every_malformed_corpus_case_is_a_dead_letter_and_the_job_goes_on(own_capture, spark):
+    """Issue 15: each case of tests/malformed.py, produced into a live table topic between real changes,
+    is a dead letter with a reason; the job goes on, the next good change applies, the lake equals the source."""
+    from tests.e2e.support import assert_reconciled
+    from tests.malformed import Envelope, debezium_cases
+
+    settings = own_capture("poison", server_id=184079)
+    contracts = load_contracts(directory=FIXTURES / "contracts" / "poison")
+    reset_capture(settings)
+    pipeline.wipe_lake(settings)
+    load_sql_file(settings, FIXTURES / "poison" / "schema.sql")
+    dbz.register(settings, contracts)
+    gtid = run_sql(settings, ["INSERT INTO orders VALUES (3, 30.00, 'before the poison', '2024-03-01 00:00:00')"])
+    pipeline.drain_capture(settings, gtid=gtid)
+
+    # A change the source never made (id 5000): if any case decoded as a row, the lake would differ from the source.
+    base = _event("orders", {"id": 5000, "amount": "1.00", "note": "n", "created": 1704067200000000}, 4).decode()
+    cases = [c for c in debezium_cases(Envelope(base, b'{"id":5000}', "id", "amount", "note", "note", "created")) if not c.python_only]
+    coords = _produce(settings, [(ORDERS, c.key, c.value) for c in cases])
+    gtid = run_sql(settings, ["UPDATE orders SET note = 'after the poison', amount = amount + 0.01 WHERE id IN (1, 3)",
+                              "INSERT INTO orders VALUES (4, 40.00, 'after the poison', '2024-03-02 00:00:00')"])
+    pipeline.drain_capture(settings, gtid=gtid)
+    stats = pipeline.apply_to_lake(spark, settings, contracts)  # the job goes on: no exception
+    assert stats.dead_letters == len(cases), stats
+
+    letters = {(d["topic"], d["partition"], d["offset"]): d for d in dlq.list_dead_letters(spark, settings.lake_root)}
+    assert set(letters) == set(coords)
+    for case, coord in zip(cases, coords, strict=True):
+        reason = letters[coord]["reason"]
+        assert reason and "\n" not in reason, (case.name, reason)
+        print(f"{case.name}: {reason[:120]}")
+    assert_reconciled(spark, settings, contracts)
+    assert _lake_orders(spark, settings, contracts[0])[4][2] == "after the poison"

@@ -20,7 +20,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from cdc.capture import debezium as dbz
-from cdc.sample import load_sql_file
+from cdc.devstack.sample import load_sql_file
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract, load_contracts
 from spark_jobs import pipeline
