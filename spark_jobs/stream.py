@@ -27,7 +27,7 @@ from cdc.errors import CdcLakeError
 from cdc.events import META_OP, META_POS
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import dlq, history, pii, truncate
+from spark_jobs import cascade, dlq, history, pii, truncate
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
 from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
@@ -221,6 +221,8 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                 counts[r["topic"]] = counts.get(r["topic"], 0) + r["n"]
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
+            n_dead = 0
+            applied: list[tuple[TableContract, DataFrame]] = []  # for the FK cascades the binlog does not carry
             for topic, n in sorted(counts.items()):
                 records = batch.where(F.col("topic") == topic)
                 contract = by_topic.get(topic)
@@ -267,8 +269,10 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 apply_table(good, contract, lake_root, batch_id, stale_guard=replay)
+                applied.append((contract, decoded.where(F.col(ERROR_COLUMN).isNull())))
                 state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
+            cascade.apply(applied, list(by_topic.values()), lake_root, batch_id, log)
             if dead:
                 all_dead = dead[0]
                 for d in dead[1:]:
@@ -283,9 +287,10 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
             for d in cached:
                 d.unpersist()
             stats.batches += 1
-            stats.records += sum(counts.values())
+            applied = sum(counts.values()) - n_dead  # parked and dead-lettered records are not applied
+            stats.records += applied
             log(
-                f"batch {batch_id}: {sum(counts.values())} change(s) in {len(counts)} table(s) applied "
+                f"batch {batch_id}: {applied} change(s) in {len(counts)} table(s) applied, {n_dead} parked or dead-lettered, "
                 f"in {time.monotonic() - started:.1f}s"
             )
         finally:
@@ -306,6 +311,9 @@ def start(
     stats: BatchStats | None = None,
 ):
     stats = stats if stats is not None else BatchStats()
+    # Parked events of a table whose contract changed are replayed before the first batch, so a run
+    # with no new Kafka records (available-now) applies them too.
+    _catch_up(spark, JobState(), {c.topic(): c for c in (contracts() if callable(contracts) else contracts)}, settings.lake_root, log)
     reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)

@@ -33,13 +33,22 @@ SSL_MODES = {
 PASSWORD_ENV = "CDCLAKE_SOURCE__PASSWORD"
 # Debezium's source signalling table (ad-hoc incremental snapshots = "backfill one table"). It sits in
 # its own database so its change topic never matches the streaming job's table topics.
+# One signal table per source: connectors of two sources on one server must not act on each other's signals.
 SIGNAL_DATABASE = "cdclake_signal"
-SIGNAL_TABLE = "debezium_signal"
-SIGNAL_COLLECTION = f"{SIGNAL_DATABASE}.{SIGNAL_TABLE}"
+SIGNAL_TABLE_PREFIX = "debezium_signal_"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 
 # Wire encodings the decoders rely on: one definition, in lakehouse_schemas.types (docs/types.md).
 TYPE_SETTINGS = dict(CONNECTOR_TYPE_SETTINGS)
+
+
+def signal_table(source_name: str) -> str:
+    """The source's own signal table in SIGNAL_DATABASE (a table name keeps only [A-Za-z0-9_])."""
+    return SIGNAL_TABLE_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", source_name)
+
+
+def signal_collection(source_name: str) -> str:
+    return f"{SIGNAL_DATABASE}.{signal_table(source_name)}"
 
 
 def notification_topic(source_name: str) -> str:
@@ -69,7 +78,7 @@ def render(
     else:
         password = f"${{env:{PASSWORD_ENV}}}"
     databases = sorted({c.database for c in mine} | {SIGNAL_DATABASE})
-    tables = sorted([re.escape(c.qualified_source) for c in mine] + [re.escape(SIGNAL_COLLECTION)])
+    tables = sorted([re.escape(c.qualified_source) for c in mine] + [re.escape(signal_collection(s.name))])
     return {
         "connector.class": CONNECTOR_CLASSES[s.flavor],
         "tasks.max": "1",
@@ -77,7 +86,7 @@ def render(
         "database.port": str(s.port),
         "database.user": s.user,
         "database.password": password,
-        "database.server.id": str(s.server_id),
+        "database.server.id": str(s.effective_server_id),
         "database.ssl.mode": SSL_MODES[s.flavor][s.ssl_mode],
         "topic.prefix": s.name,
         "database.include.list": ",".join(databases),
@@ -87,7 +96,7 @@ def render(
         "include.schema.changes": "true",
         "snapshot.mode": "initial",
         "signal.enabled.channels": "source",
-        "signal.data.collection": SIGNAL_COLLECTION,
+        "signal.data.collection": signal_collection(s.name),
         "incremental.snapshot.chunk.size": "2048",
         "notification.enabled.channels": "sink",
         "notification.sink.topic.name": notification_topic(s.name),
@@ -102,6 +111,9 @@ def render(
         "value.converter": JSON_CONVERTER,
         "value.converter.schemas.enable": "false",
         "value.converter.decimal.format": "NUMERIC",
+        # JsonConverter otherwise writes a column's DEFAULT where the row holds NULL (docs/types.md: NULL stays NULL).
+        "key.converter.replace.null.with.default": "false",
+        "value.converter.replace.null.with.default": "false",
         "topic.creation.default.partitions": "1",
         "topic.creation.default.replication.factor": "1" if target == "local" else "3",
         **TYPE_SETTINGS,

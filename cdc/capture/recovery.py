@@ -52,7 +52,7 @@ def ensure_signal_table(settings: Settings, log: Log = print) -> None:
     with connect(settings, admin=True) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{dbz.SIGNAL_DATABASE}`")
         cur.execute(
-            f"CREATE TABLE IF NOT EXISTS `{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}` "
+            f"CREATE TABLE IF NOT EXISTS `{dbz.SIGNAL_DATABASE}`.`{dbz.signal_table(settings.source.name)}` "
             "(id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)"
         )
         # INSERT: Debezium writes the snapshot-window open/close watermarks of an incremental snapshot here.
@@ -63,9 +63,9 @@ def ensure_signal_table(settings: Settings, log: Log = print) -> None:
 _GRANT = re.compile(r"^GRANT (?P<privs>.+?) ON (?P<target>\S+) TO ", re.IGNORECASE)
 
 
-def can_write_signal_table(grants: list[str]) -> bool:
-    """Whether ``SHOW GRANTS`` lines give INSERT on the signalling table (directly, its database, or globally)."""
-    targets = {"*.*", f"`{dbz.SIGNAL_DATABASE}`.*", f"`{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}`"}
+def can_write_signal_table(grants: list[str], source_name: str = "chinook") -> bool:
+    """Whether ``SHOW GRANTS`` lines give INSERT on the source's signalling table (directly, its database, or globally)."""
+    targets = {"*.*", f"`{dbz.SIGNAL_DATABASE}`.*", f"`{dbz.SIGNAL_DATABASE}`.`{dbz.signal_table(source_name)}`"}
     for line in grants:
         m = _GRANT.match(line.strip())
         if not m or m["target"] not in targets:
@@ -104,9 +104,9 @@ def backfill(settings: Settings, contracts: list[TableContract], log: Log = prin
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute("SHOW GRANTS")
         grants = [r[0] for r in cur.fetchall()]
-    if not can_write_signal_table(grants):
+    if not can_write_signal_table(grants, settings.source.name):
         raise ConfigError(
-            f"connector user {settings.source.user!r} cannot INSERT into {dbz.SIGNAL_COLLECTION}: Debezium would drop the "
+            f"connector user {settings.source.user!r} cannot INSERT into {dbz.signal_collection(settings.source.name)}: Debezium would drop the "
             "backfill signal without failing (it writes its snapshot-window watermarks there)",
             next_step=f"GRANT SELECT, INSERT ON `{dbz.SIGNAL_DATABASE}`.* TO '{settings.source.user}'@'%'",
             user=settings.source.user,
@@ -120,7 +120,7 @@ def backfill(settings: Settings, contracts: list[TableContract], log: Log = prin
     data = json.dumps({"data-collections": list(tables), "type": "incremental"})
     with connect(settings, admin=True) as conn, conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO `{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}` (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+            f"INSERT INTO `{dbz.SIGNAL_DATABASE}`.`{dbz.signal_table(settings.source.name)}` (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
             (signal_id, data),
         )
         conn.commit()
