@@ -175,7 +175,30 @@ def register(settings: Settings, contracts: list[TableContract], log: Callable[[
     log(f"registered connector {name} ({config['table.include.list'].count(',')} tables + the signal table)")
     if existing:
         _apply_new_config(client, name, log)
-    return wait_running(settings, log=log)
+    status = wait_running(settings, log=log)
+    broken = evicted_connectors(client._req("GET", "/connectors?expand=status").json(), name)
+    if broken:
+        raise TerminalError(
+            f"connector {name} runs, but {', '.join(broken)} failed: another replica with the same server id is connected",
+            next_step="give each source its own CDCLAKE_SOURCE__SERVER_ID (or unset it: the default differs per source), "
+            "then `cdclake capture register` for each",
+        )
+    return status
+
+
+# The server evicts a replica when another connects with the same server id (MySQL and MariaDB wording).
+SERVER_ID_CONFLICT_MARKERS = ("same server_uuid/server_id", "same server_id", "A slave with the same", "A replica with the same")
+
+
+def evicted_connectors(statuses: dict, own: str) -> list[str]:
+    """Other connectors (``GET /connectors?expand=status``) whose task failed on a server-id conflict."""
+    out = []
+    for name, info in sorted(statuses.items()):
+        st = (info or {}).get("status") or {}
+        traces = [t.get("trace", "") for t in st.get("tasks", []) if t.get("state") == "FAILED"]
+        if name != own and any(m in tr for tr in traces for m in SERVER_ID_CONFLICT_MARKERS):
+            out.append(name)
+    return out
 
 
 def _apply_new_config(client: ConnectClient, name: str, log: Callable[[str], None], timeout_s: float = 120) -> None:

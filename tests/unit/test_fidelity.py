@@ -140,3 +140,18 @@ def test_readme_check_catches_a_missing_and_an_unknown_setting(monkeypatch):
     model = _model_settings()
     assert model - (real - {"SOURCE__SERVER_ID"}) == {"SOURCE__SERVER_ID"}
     assert (real | {"SOURCE__SERVR_ID"}) - model == {"SOURCE__SERVR_ID"}
+
+
+def test_register_notices_a_connector_evicted_by_a_server_id_conflict():
+    def status(state, trace=""):
+        return {"status": {"connector": {"state": "RUNNING"}, "tasks": [{"id": 0, "state": state, "trace": trace}]}}
+
+    conflict = "io.debezium.DebeziumException: ... ServerException: A slave with the same server_uuid/server_id as this slave has connected"
+    statuses = {
+        "cdclake-chinook": status("FAILED", conflict),
+        "cdclake-sakila": status("RUNNING"),
+        "cdclake-other": status("FAILED", "Access denied for user"),
+    }
+    assert dbz.evicted_connectors(statuses, "cdclake-sakila") == ["cdclake-chinook"]
+    assert dbz.evicted_connectors(statuses, "cdclake-chinook") == []  # its own failure is wait_running's to report
+    assert dbz.evicted_connectors({"cdclake-chinook": status("RUNNING")}, "cdclake-sakila") == []
