@@ -69,7 +69,7 @@ def _a(col: str) -> str:
 
 
 def referenced(parent: TableContract, es: list[Edge]) -> list[str]:
-    return sorted({c for e in es if e.parent is parent for c in e.fk.ref_columns})
+    return sorted({c for e in es if e.parent.qualified_source == parent.qualified_source for c in e.fk.ref_columns})
 
 
 def transitions(changes: DataFrame, parent: TableContract, ref_cols: list[str]) -> DataFrame:
