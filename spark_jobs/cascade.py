@@ -192,8 +192,21 @@ def write_changes(changes: DataFrame, child: TableContract, lake_root: str, batc
     from spark_jobs import history
     from spark_jobs.upsert import latest_per_key, write_table
 
-    history.write_history(changes, child, lake_root, batch_id=batch_id)
-    write_table(latest_per_key(changes, child), child, lake_root, batch_id=batch_id)
+    history.write_history(_like_table(changes, child.history_path(lake_root)), child, lake_root, batch_id=batch_id)
+    write_table(latest_per_key(_like_table(changes, child.table_path(lake_root)), child), child, lake_root, batch_id=batch_id)
+
+
+def _like_table(df: DataFrame, path: str) -> DataFrame:
+    """``df`` with the table's nullability: literals are non-nullable, and a writer schema that says so
+    cannot read the table's existing (nullable) Avro records ("Malformed data. Length is negative")."""
+    from spark_jobs.lake import has_commits
+
+    spark = df.sparkSession
+    if not has_commits(spark, path):
+        return df
+    existing = spark.read.format("hudi").load(path)
+    shared = [c for c in df.columns if c in existing.columns]
+    return df.unionByName(existing.select(*shared).limit(0), allowMissingColumns=True)
 
 
 def apply(
