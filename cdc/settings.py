@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -29,6 +30,9 @@ from cdc.settings_checks import (
 )
 
 ENV_PREFIX = "CDCLAKE_"
+# Derived connector server ids lie in [SERVER_ID_BASE, SERVER_ID_BASE + SERVER_ID_SPAN): keep real replicas' ids outside it.
+SERVER_ID_BASE = 184_000_000
+SERVER_ID_SPAN = 1_000_000
 
 Port = Annotated[int, BeforeValidator(check_port)]
 AccountId = Annotated[str, AfterValidator(check_account_id)]
@@ -73,9 +77,20 @@ class SourceSettings(BaseModel):
     password: SecretStr | None = None
     admin_user: str = "root"
     admin_password: SecretStr | None = None
-    server_id: int = Field(184054, ge=1, le=2**32 - 1)
+    server_id: int | None = Field(
+        None, ge=1, le=2**32 - 1, description="CDCLAKE_SOURCE__SERVER_ID; default: derived from the name (effective_server_id)"
+    )
     databases: list[Identifier] = Field(default_factory=lambda: ["Chinook"])
     ssl_mode: SslMode = "disabled"
+
+    @property
+    def effective_server_id(self) -> int:
+        """The replica server id the connector presents: distinct per source, so two sources' connectors
+        on one server do not evict each other ("a slave with the same server_id is already connected").
+        Derived: SERVER_ID_BASE + crc32(name) mod SERVER_ID_SPAN, stable across runs and machines."""
+        if self.server_id is not None:
+            return self.server_id
+        return SERVER_ID_BASE + zlib.crc32(self.name.encode()) % SERVER_ID_SPAN
 
 
 class KafkaSettings(BaseModel):

@@ -9,7 +9,7 @@ import pymysql
 import sqlalchemy as sa
 
 from cdc.settings import Settings
-from lakehouse_schemas.contract import Column, TableContract
+from lakehouse_schemas.contract import Column, ForeignKey, TableContract
 from lakehouse_schemas.evolution import SourceColumn
 
 MIN_BINLOG_RETENTION_S = 24 * 3600
@@ -143,6 +143,10 @@ def check_source(settings: Settings, contracts: list[TableContract]) -> list[Fin
                 )
             )
     if contracts:
+        from cdc.foreign_keys import describe
+
+        live = {c.qualified_source: foreign_keys(settings, c.database, c.table) for c in contracts}
+        findings += [Finding(*f) for f in describe(contracts, live)]
         # Reported, not failed: a table without a contract is simply not captured.
         missing = uncontracted_tables(settings, contracts)
         findings.append(
@@ -182,6 +186,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
         # information_schema's COLUMN_TYPE is the exact source type (unsigned, fsp, enum values);
         # SQLAlchemy's generic types would lose some of it.
         cols = [Column(name=s.name, type=s.type, nullable=s.nullable) for s in source_columns(settings, database, table)]
+        fks = foreign_keys(settings, database, table)
         # No primary key: the draft is an append-only change log; a reviewer may declare a surrogate key instead.
         key = pk
         contracts.append(
@@ -195,6 +200,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
                 mode="current_state" if key else "append_only",
                 domain=domain,
                 columns=tuple(cols),
+                foreign_keys=tuple(fks),
             )
         )
     eng.dispose()
@@ -212,6 +218,36 @@ def source_columns(settings: Settings, database: str, table: str) -> list[Source
         return [SourceColumn(name, _normalise_type(ctype), nullable == "YES", default) for name, ctype, nullable, default in cur.fetchall()]
 
 
+def foreign_keys(settings: Settings, database: str, table: str) -> list[ForeignKey]:
+    """The table's foreign keys with their ON UPDATE / ON DELETE actions (information_schema)."""
+    with connect(settings, admin=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, "
+            "r.UPDATE_RULE, r.DELETE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
+            "JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
+            "AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME "
+            "WHERE k.TABLE_SCHEMA=%s AND k.TABLE_NAME=%s AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+            "ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            (database, table),
+        )
+        rows = cur.fetchall()
+    by_name: dict[str, list] = {}
+    for row in rows:
+        by_name.setdefault(row[0], []).append(row)
+    return [
+        ForeignKey(
+            name=name,
+            columns=tuple(r[1] for r in rs),
+            ref_database=rs[0][2],
+            ref_table=rs[0][3],
+            ref_columns=tuple(r[4] for r in rs),
+            on_update=rs[0][5],
+            on_delete=rs[0][6],
+        )
+        for name, rs in by_name.items()
+    ]
+
+
 def uncontracted_tables(settings: Settings, contracts: list[TableContract]) -> list[str]:
     """Base tables of the contracts' databases that no contract covers: not captured, so reported."""
     have = {c.qualified_source.lower() for c in contracts}
@@ -226,10 +262,14 @@ def uncontracted_tables(settings: Settings, contracts: list[TableContract]) -> l
 
 
 def _normalise_type(column_type: str) -> str:
-    """Drop integer display widths (int(11) -> int): they mean nothing since MySQL 8.0.17."""
+    """Drop integer display widths (int(11) -> int): they mean nothing since MySQL 8.0.17.
+
+    Lower-case the type words only: ENUM/SET labels are values and keep their case ('G' is not 'g')."""
     import re
 
-    return re.sub(r"^(tinyint|smallint|mediumint|int|bigint)\(\d+\)", r"\1", column_type.strip().lower())
+    parts = re.split(r"('(?:[^'\\]|\\.|'')*')", column_type.strip())
+    lowered = "".join(p if p.startswith("'") else p.lower() for p in parts)
+    return re.sub(r"^(tinyint|smallint|mediumint|int|bigint)\(\d+\)", r"\1", lowered)
 
 
 def _snake(name: str) -> str:

@@ -53,6 +53,33 @@ class Column(BaseModel):
         return t
 
 
+FkAction = Literal["CASCADE", "SET NULL", "RESTRICT", "NO ACTION", "SET DEFAULT"]
+
+
+class ForeignKey(BaseModel):
+    """A source foreign key. InnoDB applies its CASCADE / SET NULL actions below the binlog (no row
+    events), so the job derives them (spark_jobs/cascade.py, docs/guarantees.md "Cascades")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    columns: tuple[str, ...]
+    ref_database: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_update: FkAction = "RESTRICT"
+    on_delete: FkAction = "RESTRICT"
+
+    @property
+    def qualified_ref(self) -> str:
+        return f"{self.ref_database}.{self.ref_table}"
+
+    @property
+    def cascades(self) -> bool:
+        """Whether a parent change changes child rows (what the job has to apply)."""
+        return self.on_update in ("CASCADE", "SET NULL") or self.on_delete in ("CASCADE", "SET NULL")
+
+
 class TableContract(BaseModel):
     """Keys, ordering, partitioning, table type, access domain and columns of one replicated table."""
 
@@ -75,6 +102,7 @@ class TableContract(BaseModel):
     # A column the source stops sending (DROP COLUMN): park the events (default) or keep the column, NULL from then on.
     on_missing_column: Literal["park", "null"] = "park"
     columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
     @field_validator("on_missing_column", mode="before")
     @classmethod
@@ -104,6 +132,9 @@ class TableContract(BaseModel):
                 raise ValueError(f"{where}: key/partition column {k!r} is not a column")
         for c in self.columns:
             c.lake_type  # noqa: B018 - fail early on an unmapped type
+        for fk in self.foreign_keys:
+            if len(fk.columns) != len(fk.ref_columns) or not set(fk.columns) <= set(names):
+                raise ValueError(f"{where}: foreign key {fk.name!r}: columns {list(fk.columns)} do not match {list(fk.ref_columns)} or the table")
         return self
 
     @property
@@ -123,7 +154,8 @@ class TableContract(BaseModel):
         """Identifies this version of the contract (dead letters record the version they failed under)."""
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        # Foreign keys do not change how events decode: recording them must not replay dead letters.
+        return hashlib.sha256(self.model_dump_json(exclude={"foreign_keys"}).encode()).hexdigest()[:16]
 
     @property
     def source_columns(self) -> tuple[Column, ...]:
@@ -171,6 +203,8 @@ class TableContract(BaseModel):
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_defaults=False)
         data["columns"] = [{k: v for k, v in c.items() if v is not None and not (k == "retired" and v is False)} for c in data["columns"]]
+        if not data["foreign_keys"]:
+            del data["foreign_keys"]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -180,7 +180,8 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     meta = {
         ev.META_OP: op,
         ev.META_POS: position_sort_key(F.col("e.source.file"), F.col("e.source.pos"), snapshot, F.col("e.source.row")),
-        ev.META_COMMIT_TS: F.timestamp_millis(F.col("e.source.ts_ms")),
+        # source.ts_ms 0 is "unknown" (not 1970): the envelope's ts_ms is the closest time known.
+        ev.META_COMMIT_TS: F.timestamp_millis(F.when(F.col("e.source.ts_ms") == 0, F.col("e.ts_ms")).otherwise(F.col("e.source.ts_ms"))),
         ev.META_INGEST_TS: F.current_timestamp(),
         ev.META_SNAPSHOT: snapshot,
         ev.META_TOPIC: F.col("topic"),

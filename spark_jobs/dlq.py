@@ -36,6 +36,8 @@ COLUMNS = ("id", "topic", "partition", "offset", "table", "key", "value", "reaso
 # The contract version (TableContract.fingerprint) a dead letter failed under: the job replays a
 # table's pending dead letters when its contract is no longer that version.
 CONTRACT_COLUMN = "contract"
+# The source (contract source = Debezium topic prefix) a dead letter came from: several sources share one lake.
+SOURCE_COLUMN = "source"
 
 
 def dead_letter_path(lake_root: str) -> str:
@@ -64,6 +66,12 @@ def table_of_topic(topic: F.Column) -> F.Column:
     return F.when(F.size(parts) >= 3, F.concat_ws(".", F.element_at(parts, -2), F.element_at(parts, -1)))
 
 
+def source_of_topic(topic: F.Column) -> F.Column:
+    """Debezium topics start with the source's topic prefix (its name)."""
+    parts = F.split(topic, r"\.")
+    return F.when(F.size(parts) >= 3, F.element_at(parts, 1))
+
+
 def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, contract: TableContract | None = None) -> None:
     """df columns: topic, partition, offset, table, key, value, reason (and optionally ``contract``, else from ``contract``)."""
     fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(contract.fingerprint if contract else None)
@@ -80,6 +88,11 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
         F.lit(status).alias("status"),
         (F.current_timestamp() if status == REPLAYED else F.lit(None).cast("timestamp")).alias("replayed_at"),
         fp.cast("string").alias(CONTRACT_COLUMN),
+        F.coalesce(
+            F.col(SOURCE_COLUMN) if SOURCE_COLUMN in df.columns else F.lit(None).cast("string"),
+            F.lit(contract.source if contract else None).cast("string"),
+            source_of_topic(F.col("topic")),
+        ).alias(SOURCE_COLUMN),
     )
     out.write.format("hudi").options(**DEAD_LETTER_OPTIONS).mode("append").save(dead_letter_path(lake_root))
 
@@ -92,7 +105,11 @@ def _load(spark: SparkSession, lake_root: str) -> DataFrame | None:
 
 def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:
     df = _load(spark, lake_root)
-    return None if df is None else df.select(*COLUMNS)
+    if df is None:
+        return None
+    # Dead letters written before the source column existed: their topic names the source.
+    source = F.col(SOURCE_COLUMN) if SOURCE_COLUMN in df.columns else F.lit(None).cast("string")
+    return df.select(*COLUMNS, F.coalesce(source, source_of_topic(F.col("topic"))).alias(SOURCE_COLUMN))
 
 
 @dataclass(frozen=True)

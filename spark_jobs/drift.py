@@ -21,7 +21,10 @@ BLOCKED_PREFIX = "table blocked"
 NO_CONTRACT_PREFIX = "no contract"
 # Dead letters the job parked for schema reasons: replayed automatically once the contract changes.
 PARKED_PREFIXES = (DRIFT_PREFIX, BLOCKED_PREFIX, NO_CONTRACT_PREFIX)
-FIX = "update the contract (cdclake contracts sync): the running job replays the parked events first, no restart needed"
+FIX = (
+    "update the contract (cdclake contracts sync), then `cdclake run` (any trigger) or `cdclake dlq replay` replays the "
+    "parked events first; a running job replays them with its next batch, no restart needed"
+)
 
 
 def _image_json(value: SparkColumn, path: str) -> SparkColumn:

@@ -28,7 +28,7 @@ from cdc.events import META_POS
 from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import dlq, history
+from spark_jobs import cascade, dlq, history
 from spark_jobs.apply import apply_table
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
@@ -182,6 +182,8 @@ def make_batch_fn(
                 counts[r["topic"]] = counts.get(r["topic"], 0) + r["n"]
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
+            n_dead = 0
+            applied: list[tuple[TableContract, DataFrame]] = []  # for the FK cascades the binlog does not carry
             for topic, n in sorted(counts.items()):
                 records = batch.where(F.col("topic") == topic)
                 contract = by_topic.get(topic)
@@ -228,8 +230,10 @@ def make_batch_fn(
                     stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 apply_table(good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key)
+                applied.append((contract, decoded.where(F.col(ERROR_COLUMN).isNull())))
                 state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
+            cascade.apply(applied, list(by_topic.values()), lake_root, batch_id, log)
             if dead:
                 all_dead = dead[0]
                 for d in dead[1:]:
@@ -244,9 +248,10 @@ def make_batch_fn(
             for d in cached:
                 d.unpersist()
             stats.batches += 1
-            stats.records += sum(counts.values())
+            n_applied = sum(counts.values()) - n_dead  # parked and dead-lettered records are not applied
+            stats.records += n_applied
             log(
-                f"batch {batch_id}: {sum(counts.values())} change(s) in {len(counts)} table(s) applied "
+                f"batch {batch_id}: {n_applied} change(s) in {len(counts)} table(s) applied, {n_dead} parked or dead-lettered, "
                 f"in {time.monotonic() - started:.1f}s"
             )
         finally:
@@ -267,6 +272,10 @@ def start(
     stats: BatchStats | None = None,
 ):
     stats = stats if stats is not None else BatchStats()
+    # Parked events of a table whose contract changed are replayed before the first batch, so a run
+    # with no new Kafka records (available-now) applies them too.
+    initial = contracts() if callable(contracts) else contracts
+    _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings))
     reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)

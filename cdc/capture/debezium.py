@@ -34,13 +34,22 @@ SSL_MODES = {
 PASSWORD_ENV = "CDCLAKE_SOURCE__PASSWORD"
 # Debezium's source signalling table (ad-hoc incremental snapshots = "backfill one table"). It sits in
 # its own database so its change topic never matches the streaming job's table topics.
+# One signal table per source: connectors of two sources on one server must not act on each other's signals.
 SIGNAL_DATABASE = "cdclake_signal"
-SIGNAL_TABLE = "debezium_signal"
-SIGNAL_COLLECTION = f"{SIGNAL_DATABASE}.{SIGNAL_TABLE}"
+SIGNAL_TABLE_PREFIX = "debezium_signal_"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 
 # Wire encodings the decoders rely on: one definition, in lakehouse_schemas.types (docs/types.md).
 TYPE_SETTINGS = dict(CONNECTOR_TYPE_SETTINGS)
+
+
+def signal_table(source_name: str) -> str:
+    """The source's own signal table in SIGNAL_DATABASE (a table name keeps only [A-Za-z0-9_])."""
+    return SIGNAL_TABLE_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", source_name)
+
+
+def signal_collection(source_name: str) -> str:
+    return f"{SIGNAL_DATABASE}.{signal_table(source_name)}"
 
 
 def notification_topic(source_name: str) -> str:
@@ -70,7 +79,7 @@ def render(
     else:
         password = f"${{env:{PASSWORD_ENV}}}"
     databases = sorted({c.database for c in mine} | {SIGNAL_DATABASE})
-    tables = sorted([re.escape(c.qualified_source) for c in mine] + [re.escape(SIGNAL_COLLECTION)])
+    tables = sorted([re.escape(c.qualified_source) for c in mine] + [re.escape(signal_collection(s.name))])
     return {
         "connector.class": CONNECTOR_CLASSES[s.flavor],
         "tasks.max": "1",
@@ -78,7 +87,7 @@ def render(
         "database.port": str(s.port),
         "database.user": s.user,
         "database.password": password,
-        "database.server.id": str(s.server_id),
+        "database.server.id": str(s.effective_server_id),
         "database.ssl.mode": SSL_MODES[s.flavor][s.ssl_mode],
         "topic.prefix": s.name,
         "database.include.list": ",".join(databases),
@@ -88,7 +97,7 @@ def render(
         "include.schema.changes": "true",
         "snapshot.mode": "initial",
         "signal.enabled.channels": "source",
-        "signal.data.collection": SIGNAL_COLLECTION,
+        "signal.data.collection": signal_collection(s.name),
         "incremental.snapshot.chunk.size": "2048",
         "notification.enabled.channels": "sink",
         "notification.sink.topic.name": notification_topic(s.name),
@@ -103,6 +112,9 @@ def render(
         "value.converter": JSON_CONVERTER,
         "value.converter.schemas.enable": "false",
         "value.converter.decimal.format": "NUMERIC",
+        # JsonConverter otherwise writes a column's DEFAULT where the row holds NULL (docs/types.md: NULL stays NULL).
+        "key.converter.replace.null.with.default": "false",
+        "value.converter.replace.null.with.default": "false",
         "topic.creation.default.partitions": "1",
         "topic.creation.default.replication.factor": "1" if target == "local" else "3",
         **TYPE_SETTINGS,
@@ -156,7 +168,7 @@ def ensure_signal_table(settings: Settings, log: Log = print) -> None:
     with connect(settings, admin=True) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{SIGNAL_DATABASE}`")
         cur.execute(
-            f"CREATE TABLE IF NOT EXISTS `{SIGNAL_DATABASE}`.`{SIGNAL_TABLE}` "
+            f"CREATE TABLE IF NOT EXISTS `{SIGNAL_DATABASE}`.`{signal_table(settings.source.name)}` "
             "(id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)"
         )
         # INSERT: Debezium writes the snapshot-window open/close watermarks of an incremental snapshot here.
@@ -174,7 +186,30 @@ def register(settings: Settings, contracts: list[TableContract], log: Log = prin
     log(f"registered connector {name} ({config['table.include.list'].count(',')} tables + the signal table)")
     if existing:
         _apply_new_config(client, name, log)
-    return wait_running(settings, log=log)
+    status = wait_running(settings, log=log)
+    broken = evicted_connectors(client._req("GET", "/connectors?expand=status").json(), name)
+    if broken:
+        raise TerminalError(
+            f"connector {name} runs, but {', '.join(broken)} failed: another replica with the same server id is connected",
+            next_step="give each source its own CDCLAKE_SOURCE__SERVER_ID (or unset it: the default differs per source), "
+            "then `cdclake capture register` for each",
+        )
+    return status
+
+
+# The server evicts a replica when another connects with the same server id (MySQL and MariaDB wording).
+SERVER_ID_CONFLICT_MARKERS = ("same server_uuid/server_id", "same server_id", "A slave with the same", "A replica with the same")
+
+
+def evicted_connectors(statuses: dict, own: str) -> list[str]:
+    """Other connectors (``GET /connectors?expand=status``) whose task failed on a server-id conflict."""
+    out = []
+    for name, info in sorted(statuses.items()):
+        st = (info or {}).get("status") or {}
+        traces = [t.get("trace", "") for t in st.get("tasks", []) if t.get("state") == "FAILED"]
+        if name != own and any(m in tr for tr in traces for m in SERVER_ID_CONFLICT_MARKERS):
+            out.append(name)
+    return out
 
 
 def _apply_new_config(client: ConnectClient, name: str, log: Log, timeout_s: float = 120) -> None:

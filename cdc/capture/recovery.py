@@ -49,9 +49,9 @@ RESNAPSHOT_STEPS = (
 _GRANT = re.compile(r"^GRANT (?P<privs>.+?) ON (?P<target>\S+) TO ", re.IGNORECASE)
 
 
-def can_write_signal_table(grants: list[str]) -> bool:
-    """Whether ``SHOW GRANTS`` lines give INSERT on the signalling table (directly, its database, or globally)."""
-    targets = {"*.*", f"`{dbz.SIGNAL_DATABASE}`.*", f"`{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}`"}
+def can_write_signal_table(grants: list[str], source_name: str = "chinook") -> bool:
+    """Whether ``SHOW GRANTS`` lines give INSERT on the source's signalling table (directly, its database, or globally)."""
+    targets = {"*.*", f"`{dbz.SIGNAL_DATABASE}`.*", f"`{dbz.SIGNAL_DATABASE}`.`{dbz.signal_table(source_name)}`"}
     for line in grants:
         m = _GRANT.match(line.strip())
         if not m or m["target"] not in targets:
@@ -88,9 +88,9 @@ def backfill(settings: Settings, contracts: list[TableContract], log: Log = prin
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute("SHOW GRANTS")
         grants = [r[0] for r in cur.fetchall()]
-    if not can_write_signal_table(grants):
+    if not can_write_signal_table(grants, settings.source.name):
         raise ConfigError(
-            f"connector user {settings.source.user!r} cannot INSERT into {dbz.SIGNAL_COLLECTION}: Debezium would drop the "
+            f"connector user {settings.source.user!r} cannot INSERT into {dbz.signal_collection(settings.source.name)}: Debezium would drop the "
             "backfill signal without failing (it writes its snapshot-window watermarks there)",
             next_step=f"GRANT SELECT, INSERT ON `{dbz.SIGNAL_DATABASE}`.* TO '{settings.source.user}'@'%'",
             user=settings.source.user,
@@ -104,7 +104,7 @@ def backfill(settings: Settings, contracts: list[TableContract], log: Log = prin
     data = json.dumps({"data-collections": list(tables), "type": "incremental"})
     with connect(settings, admin=True) as conn, conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO `{dbz.SIGNAL_DATABASE}`.`{dbz.SIGNAL_TABLE}` (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+            f"INSERT INTO `{dbz.SIGNAL_DATABASE}`.`{dbz.signal_table(settings.source.name)}` (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
             (signal_id, data),
         )
         conn.commit()

@@ -8,8 +8,9 @@ the two could differ, this module follows the Spark semantics:
   ``snapshot = source.snapshot not in (null, "false", false)`` (Spark reads the field as
   a string and treats everything but "false" as a snapshot read: "true", "last",
   "first_in_data_collection", "incremental", ...);
-* ``commit_ts`` is ``source.ts_ms`` (UTC), and None when the source block has no ts_ms
-  (old Debezium versions only sent ts_sec; Spark's ``timestamp_millis(null)`` is null too);
+* ``commit_ts`` is ``source.ts_ms`` (UTC); when that is 0 ("unknown", not 1970) the envelope's
+  ``ts_ms`` (when Debezium read the change); None when the source block has no ts_ms (old Debezium
+  versions only sent ts_sec; Spark's ``timestamp_millis(null)`` is null too);
 * with a contract, the row has exactly the contract's columns (a column the contract
   does not know is dropped, a missing one is None), converted like ``to_lake_value``:
   DECIMAL strings are cast with HALF_UP rounding to the declared scale and a value whose
@@ -622,6 +623,8 @@ def decode_debezium(
         gtid=source.get("gtid"),
     )
     ts_ms = source.get("ts_ms")
+    if ts_ms == 0:  # some envelopes carry the commit time only at the top level
+        ts_ms = payload.get("ts_ms")
     commit_ts = None if ts_ms is None else _EPOCH_UTC + timedelta(milliseconds=_position_int(ts_ms, "ts_ms", where, TS_MS_RANGE))
     txn = payload.get("transaction")
     transaction_id = _optional_text(txn, "id", where, "transaction") if isinstance(txn, Mapping) else None

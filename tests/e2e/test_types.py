@@ -107,6 +107,14 @@ def _assert_lake_equals_source(spark, settings, contract) -> int:
     return len(src)
 
 
+def _assert_null_over_default(spark, settings, contract, ids) -> None:
+    """Rows ``ids`` hold NULL in every column that has a DEFAULT, in the lake (not the DEFAULT)."""
+    lake = _lake_rows(spark, settings, contract)
+    for k in ids:
+        not_null = {c.name: lake[k][c.name] for c in contract.columns if c.name != "id" and lake[k][c.name] is not None}
+        assert not not_null, f"nulldefaults id={k}: NULL arrived as the DEFAULT: {not_null}"
+
+
 def test_every_type_replicates_exactly(own_capture, spark):
     settings = own_capture("torture", server_id=184077)
     contracts = load_contracts(directory=FIXTURES / "contracts" / "torture")
@@ -122,6 +130,8 @@ def test_every_type_replicates_exactly(own_capture, spark):
     assert stats.dead_letters == 0
     assert _assert_lake_equals_source(spark, settings, by_table["alltypes"]) == 6
     assert _assert_lake_equals_source(spark, settings, by_table["truncme"]) == 3
+    assert _assert_lake_equals_source(spark, settings, by_table["nulldefaults"]) == 2
+    _assert_null_over_default(spark, settings, by_table["nulldefaults"], ids=(2,))
 
     # Updates (max -> max-1, emoji, zero dates), a primary-key change, deletes, inserts and a
     # truncate, in session time_zone -08:00.
@@ -133,6 +143,9 @@ def test_every_type_replicates_exactly(own_capture, spark):
     assert n == 6  # 1, 2, 4, 6, 7, 60
     # Truncate: rows before it are gone (also ones from the same batch), rows after it are there.
     assert _assert_lake_equals_source(spark, settings, by_table["truncme"]) == 2
+    # NULL over a DEFAULT, by UPDATE (1) and INSERT (3); 4 keeps every DEFAULT.
+    assert _assert_lake_equals_source(spark, settings, by_table["nulldefaults"]) == 4
+    _assert_null_over_default(spark, settings, by_table["nulldefaults"], ids=(1, 2, 3))
 
     lake = _lake_rows(spark, settings, by_table["alltypes"])
     assert lake[7]["biu"] == Decimal(18446744073709551615)  # BIGINT UNSIGNED max survives

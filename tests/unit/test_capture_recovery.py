@@ -124,7 +124,8 @@ def test_mysql_gtid_purged_must_be_inside_the_connector_gtid_set(purged, connect
             False,
         ),
         (["GRANT SELECT ON *.* TO `cdc`@`%`", "GRANT SELECT, INSERT ON `cdclake_signal`.* TO `cdc`@`%`"], True),
-        (["GRANT INSERT ON `cdclake_signal`.`debezium_signal` TO `cdc`@`%`"], True),
+        (["GRANT INSERT ON `cdclake_signal`.`debezium_signal_chinook` TO `cdc`@`%`"], True),
+        (["GRANT INSERT ON `cdclake_signal`.`debezium_signal_other` TO `cdc`@`%`"], False),  # another source's table
         (["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"], True),
         (["GRANT INSERT ON `Chinook`.* TO `cdc`@`%`"], False),
     ],

@@ -118,7 +118,8 @@ def test_docs_create_with_schema(samples: Path) -> None:
     assert e.before is None
     assert e.after == ANNE
     assert e.position == SourcePosition(file="mysql-bin.000003", pos=154, row=0, snapshot=False, gtid=None)
-    assert e.commit_ts == datetime(1970, 1, 1, tzinfo=UTC)  # the sample's source.ts_ms is 0
+    # The sample's source.ts_ms is 0 ("unknown"): the envelope's ts_ms, not 1970-01-01.
+    assert e.commit_ts == datetime(2016, 6, 9, 16, 56, 51, 815000, tzinfo=UTC)
     assert e.snapshot is False and e.transaction_id is None
     assert e.origin == ORIGIN
     # Without a contract: values as they arrive, key from the Kafka key.

@@ -90,11 +90,12 @@ def test_connector_config_has_no_secret_and_matches_contracts():
     cfg = render(settings.model_copy(), contracts)
     assert cfg["database.password"] == "${env:CDCLAKE_SOURCE__PASSWORD}"
     assert cfg["decimal.handling.mode"] == "string"
-    from cdc.capture.debezium import SIGNAL_COLLECTION
+    from cdc.capture.debezium import signal_collection
 
+    signals = signal_collection(settings.source.name)
     tables = cfg["table.include.list"].split(",")
-    assert re.escape(SIGNAL_COLLECTION) in tables and cfg["signal.data.collection"] == SIGNAL_COLLECTION
-    tables.remove(re.escape(SIGNAL_COLLECTION))
+    assert re.escape(signals) in tables and cfg["signal.data.collection"] == signals
+    tables.remove(re.escape(signals))
     assert len(tables) == len(contracts)
     assert all(re.fullmatch(t, f"{c.database}.{c.table}") for t, c in zip(sorted(tables), sorted(contracts, key=lambda c: re.escape(c.qualified_source)), strict=True))
     msk = render(settings, contracts, target="msk", secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:x")

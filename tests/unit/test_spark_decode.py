@@ -163,3 +163,13 @@ def test_real_captured_fixtures_decode_identically(spark):
         assert srow["_cdc_pos"] == ev.position.sort_key
         for c in contracts[table].columns:
             assert srow[c.name] == ev.row_image[c.name], (name, c.name)
+
+
+def test_commit_time_zero_falls_back_to_the_envelope_in_both_decoders(spark):
+    """source.ts_ms 0 means unknown: the envelope's ts_ms (1700000000999) is the commit time, not 1970."""
+    values = [_msg("c", ROW).replace('"ts_ms": 1700000000123', '"ts_ms": 0'), _msg("c", ROW)]
+    got = _spark_decode(spark, TYPES, values)
+    want = [dt.datetime(2023, 11, 14, 22, 13, 20, 999000, tzinfo=dt.UTC), dt.datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=dt.UTC)]
+    for i, (value, srow) in enumerate(zip(values, got, strict=True)):
+        ev = py_decode(value, contract=TYPES, origin=KafkaOrigin(topic="t", partition=0, offset=i))
+        assert ev.commit_ts == want[i] and _aware(srow["_cdc_commit_ts"]) == want[i], (i, ev.commit_ts, srow["_cdc_commit_ts"])
