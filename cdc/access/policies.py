@@ -182,8 +182,10 @@ def _glue_databases(contracts: list[TableContract], domains_: tuple[str, ...]) -
 def _kms(settings: Settings, actions: list[str]) -> list[dict]:
     if not settings.access.kms_key_arn:
         return []
-    via = {"StringEquals": {"kms:ViaService": [f"s3.{settings.access.region}.amazonaws.com"]}}
-    return [_statement("LakeKeyViaS3", actions, [settings.access.kms_key_arn], via)]
+    # Glue too: the Data Catalog is encrypted with the lake key (terraform glue_catalog).
+    r = settings.access.region
+    via = {"StringEquals": {"kms:ViaService": [f"glue.{r}.amazonaws.com", f"s3.{r}.amazonaws.com"]}}
+    return [_statement("LakeKeyViaS3AndGlue", actions, [settings.access.kms_key_arn], via)]
 
 
 def writer_policy(settings: Settings, contracts: list[TableContract], principal: Principal) -> dict:

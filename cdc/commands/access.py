@@ -27,12 +27,14 @@ def _contracts():
 @click.option("--out", type=click.Path(path_type=Path), default=Path("build/access"), show_default=True)
 @_friendly
 def render(out: Path) -> None:
-    """Write iam/<principal>.json (what Terraform attaches) and athena/<workgroup>.json (CreateWorkGroup requests)."""
-    from cdc.access import athena, policies
+    """Write iam/<principal>.json, resource/{bucket,kms,glue}.json (what Terraform attaches) and athena/<workgroup>.json."""
+    from cdc.access import athena, guard, policies
 
     settings, contracts = get_settings(), _contracts()
     docs = policies.generate(settings, contracts)
     for path in policies.write_documents(docs, out):
+        click.echo(str(path))
+    for path in guard.write_documents(guard.generate(settings, contracts), out):
         click.echo(str(path))
     (out / "athena").mkdir(parents=True, exist_ok=True)
     for wg in athena.workgroups(settings, contracts):
@@ -41,6 +43,15 @@ def render(out: Path) -> None:
         click.echo(str(path))
     loc = policies.lake_location(settings)
     _log(f"account {settings.access.account_id}, region {settings.access.region}, lake s3://{loc.bucket}/{loc.prefix}")
+
+
+@access.command("audit")
+@_friendly
+def audit_cmd() -> None:
+    """Who can read each domain's prefix, listing, key and Glue databases, from the rendered policies."""
+    from cdc.access import audit
+
+    click.echo(audit.table(audit.who(get_settings(), _contracts())))
 
 
 @access.command("apply")

@@ -15,3 +15,31 @@ resource "aws_glue_catalog_database" "this" {
 
   tags = var.tags
 }
+
+# The Data Catalog (table definitions, connection passwords) encrypted with the lake key. One
+# setting per account and region: this module owns it.
+resource "aws_glue_data_catalog_encryption_settings" "this" {
+  count = var.encrypt_catalog ? 1 : 0
+
+  catalog_id = var.catalog_id
+
+  data_catalog_encryption_settings {
+    connection_password_encryption {
+      return_connection_password_encrypted = true
+      aws_kms_key_id                       = var.encryption_kms_key_arn
+    }
+
+    encryption_at_rest {
+      catalog_encryption_mode = "SSE-KMS"
+      sse_aws_kms_key_id      = var.encryption_kms_key_arn
+    }
+  }
+}
+
+# Deny-by-default on each domain's databases and tables (generated: resource/glue.json).
+resource "aws_glue_resource_policy" "this" {
+  count = var.resource_policy_json == null ? 0 : 1
+
+  policy        = var.resource_policy_json
+  enable_hybrid = "TRUE"
+}

@@ -46,3 +46,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "encrypt_catalog" {
+  description = "Set the account's Data Catalog encryption (at rest and connection passwords) to encryption_kms_key_arn. One setting per account and region: only one configuration may own it."
+  type        = bool
+  default     = false
+}
+
+variable "encryption_kms_key_arn" {
+  description = "KMS key that encrypts the Data Catalog (the lake key); used when encrypt_catalog is true."
+  type        = string
+  default     = null
+}
+
+variable "resource_policy_json" {
+  description = "Glue resource policy (JSON): the generated resource/glue.json that denies each domain's databases outside its roles."
+  type        = string
+  default     = null
+}
