@@ -263,3 +263,13 @@ def test_cli_render_and_audit(tmp_path, monkeypatch, settings, contracts):
     assert audited.exit_code == 0, audited.output
     finance_line = next(line for line in audited.output.splitlines() if line.startswith("finance "))
     assert "writer, finance, break-glass" in finance_line and "analysts" not in finance_line and "any-other-role" not in finance_line
+
+
+def test_writer_reaches_only_its_streams_consumer_groups(iam):
+    from tests.unit.test_access import allows
+
+    group = "arn:aws:kafka:eu-west-1:111122223333:group/cdclake-dev/00000000-0000-0000-0000-000000000000-1/"
+    prefix = policies.consumer_group_prefix("chinook")
+    assert allows(iam["writer"], "kafka-cluster:AlterGroup", f"{group}{prefix}-0b9f-driver-0")
+    for other in ("spark-kafka-source-0b9f-driver-0", "cdclake-othersource-stream-1", "connect-cluster"):
+        assert not allows(iam["writer"], "kafka-cluster:AlterGroup", f"{group}{other}"), other
