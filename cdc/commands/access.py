@@ -66,14 +66,14 @@ def apply_cmd() -> None:
 @access.command("local-users")
 @_friendly
 def local_users() -> None:
-    """Create the writer/analysts/finance users on the local S3 server with the generated S3 statements."""
-    from cdc.access import minio, policies
+    """Create the writer/analysts/finance users on the local S3 server: generated S3 statements plus the bucket policy's denials."""
+    from cdc.access import minio
 
     settings = get_settings()
     path = settings.stack.state_dir / "access-users.json"
     # Keep the secrets of an earlier run: only the policies are brought up to date.
     known = {p: v["secret_key"] for p, v in json.loads(path.read_text()).items()} if path.exists() else {}
-    users = minio.ensure_users(settings, policies.generate(settings, _contracts()), secrets_by_principal=known)
+    users = minio.ensure_users(settings, minio.local_documents(settings, _contracts()), secrets_by_principal=known)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump({p: {"access_key": u.access_key, "secret_key": u.secret_key.get_secret_value()} for p, u in users.items()}, fh, indent=2)

@@ -273,3 +273,20 @@ def test_writer_reaches_only_its_streams_consumer_groups(iam):
     assert allows(iam["writer"], "kafka-cluster:AlterGroup", f"{group}{prefix}-0b9f-driver-0")
     for other in ("spark-kafka-source-0b9f-driver-0", "cdclake-othersource-stream-1", "connect-cluster"):
         assert not allows(iam["writer"], "kafka-cluster:AlterGroup", f"{group}{other}"), other
+
+
+def test_minio_gets_the_denials_that_apply_to_each_user(settings, contracts, res):
+    from cdc.access import minio
+
+    other = minio.bucket_denials(res["bucket"], OTHER)
+    assert [s["Sid"] for s in other] == [s["Sid"] for s in res["bucket"]["Statement"]]  # never exempt
+    assert not any("ArnNotLike" in s.get("Condition", {}) or "Principal" in s for s in other)
+    finance = {s["Sid"] for s in minio.bucket_denials(res["bucket"], role("finance"))}
+    assert "DenyObjectsFinance" not in finance and "DenyListingFinance" not in finance
+    assert {"DenyObjectsGeneral", "DenyObjectsSystem", "DenyListingOutsideSpaces"} <= finance
+    assert minio.bucket_denials(res["bucket"], BREAK_GLASS) == []
+    docs = minio.local_documents(settings, contracts, {"other": (OTHER, audit.BROAD)})
+    assert set(docs) == {"writer", "analysts", "finance", "other"}
+    assert docs["finance"]["Statement"][: len(policies.s3_only(policies.generate(settings, contracts)["finance"])["Statement"])] == (
+        policies.s3_only(policies.generate(settings, contracts)["finance"])["Statement"]
+    )
