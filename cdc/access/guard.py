@@ -199,3 +199,25 @@ def write_documents(documents: dict[str, dict], out: Path) -> list[Path]:
         path.write_text(dumps(doc))
         paths.append(path)
     return paths
+
+
+def lake_formation_grants(settings: Settings, contracts: list[TableContract]) -> dict:
+    """Optional Lake Formation grants mirroring the domains (Terraform: lake_formation_grants_file, off by default).
+
+    Each reader: DESCRIBE on its domains' databases, SELECT/DESCRIBE on all their tables; the
+    writer: create and alter tables in every domain database and write their rows.
+    """
+    grants = []
+    for p in principals(settings, contracts):
+        dbs = sorted({c.glue_database for c in contracts if c.domain in p.domains})
+        writer = p.kind == "writer"
+        for db in dbs:
+            grants.append(
+                {
+                    "principal": role_arn(settings, p.name),
+                    "database": db,
+                    "database_permissions": ["ALTER", "CREATE_TABLE", "DESCRIBE"] if writer else ["DESCRIBE"],
+                    "table_permissions": ["ALTER", "DELETE", "DESCRIBE", "INSERT", "SELECT"] if writer else ["DESCRIBE", "SELECT"],
+                }
+            )
+    return {"Grants": grants}

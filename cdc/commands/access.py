@@ -36,6 +36,10 @@ def render(out: Path) -> None:
         click.echo(str(path))
     for path in guard.write_documents(guard.generate(settings, contracts), out):
         click.echo(str(path))
+    lf = out / "lakeformation" / "grants.json"
+    lf.parent.mkdir(parents=True, exist_ok=True)
+    lf.write_text(policies.dumps(guard.lake_formation_grants(settings, contracts)))
+    click.echo(str(lf))
     (out / "athena").mkdir(parents=True, exist_ok=True)
     for wg in athena.workgroups(settings, contracts):
         path = out / "athena" / f"{wg.name}.json"

@@ -91,6 +91,7 @@ def fixture_drift(settings, contracts, fixtures: Path = FIXTURES) -> dict[str, s
     """file name -> what differs from the generator (empty: every fixture is current)."""
     expected = {f"policy.{n}.json": d for n, d in policies.generate(settings, contracts).items()}
     expected |= {f"resource.{n}.json": d for n, d in guard.generate(settings, contracts).items()}
+    expected["lakeformation.grants.json"] = guard.lake_formation_grants(settings, contracts)
     out = {}
     for name, doc in expected.items():
         path = fixtures / name
@@ -99,18 +100,18 @@ def fixture_drift(settings, contracts, fixtures: Path = FIXTURES) -> dict[str, s
         elif json.loads(path.read_text()) != doc:
             out[name] = "differs from `cdclake access render` (regenerate: docs/access.md)"
     for path in fixtures.glob("*.json"):
-        if path.name.startswith(("policy.", "resource.")) and path.name not in expected:
+        if path.name.startswith(("policy.", "resource.", "lakeformation.")) and path.name not in expected:
             out[path.name] = "not generated any more"
     return out
 
 
-FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json") if p.name.startswith(("policy.", "resource.")))
+FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json") if p.name.startswith(("policy.", "resource.", "lakeformation.")))
 
 
 def test_fixture_set_is_complete(settings, contracts):
     assert set(FIXTURE_NAMES) == {f"policy.{n}.json" for n in ("writer", "analysts", "finance")} | {
         f"resource.{n}.json" for n in ("bucket", "kms", "glue", "results-bucket")
-    }
+    } | {"lakeformation.grants.json"}
     assert fixture_drift(settings, contracts) == {}
 
 
@@ -121,9 +122,15 @@ def test_each_terraform_fixture_equals_the_generator_and_an_edit_is_caught(setti
     assert name not in fixture_drift(settings, contracts)
     # Mutation: one principal ARN, prefix or action changed by one character is reported.
     edited = copy.deepcopy(doc)
-    st = edited["Statement"][0]
+    if "Grants" in edited:
+        edited["Grants"][0]["table_permissions"].append("DROP")
+        st = {"Resource": [], "Action": []}
+    else:
+        st = edited["Statement"][0]
     target = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"] if "Condition" in st and "ArnNotLike" in st["Condition"] else None
-    if target:
+    if "Grants" in edited:
+        pass
+    elif target:
         target[0] = target[0] + "x"
     elif isinstance(st["Resource"], list):
         st["Resource"][0] = st["Resource"][0] + "x"
@@ -290,3 +297,12 @@ def test_minio_gets_the_denials_that_apply_to_each_user(settings, contracts, res
     assert docs["finance"]["Statement"][: len(policies.s3_only(policies.generate(settings, contracts)["finance"])["Statement"])] == (
         policies.s3_only(policies.generate(settings, contracts)["finance"])["Statement"]
     )
+
+
+def test_lake_formation_grants_mirror_the_domains(settings, contracts):
+    grants = {(g["principal"], g["database"]): g for g in guard.lake_formation_grants(settings, contracts)["Grants"]}
+    assert set(grants) == {
+        (role("writer"), "chinook_finance"), (role("writer"), "chinook_general"),
+        (role("finance"), "chinook_finance"), (role("analysts"), "chinook_general"),
+    }
+    assert grants[(role("finance"), "chinook_finance")]["table_permissions"] == ["DESCRIBE", "SELECT"]

@@ -108,6 +108,7 @@ module "glue_catalog" {
   database_name_prefix = var.glue_database_prefix
   lake_root_uri        = local.lake_root_uri
 
+  lake_formation_grants  = var.lake_formation_grants_file == null ? [] : jsondecode(file(startswith(var.lake_formation_grants_file, "/") ? var.lake_formation_grants_file : "${path.module}/${var.lake_formation_grants_file}")).Grants
   encrypt_catalog        = true
   encryption_kms_key_arn = module.lake_bucket.kms_key_arn
   resource_policy_json   = local.resource_policies["glue"]

@@ -120,6 +120,12 @@ variable "resource_policy_files" {
   }
 }
 
+variable "lake_formation_grants_file" {
+  description = "Optional: `cdclake access render`'s lakeformation/grants.json, for accounts where Lake Formation manages the catalog. Null (the default): no Lake Formation grants."
+  type        = string
+  default     = null
+}
+
 variable "access_log_bucket_name" {
   description = "S3 bucket receiving the server access logs of the lake, results and artifacts buckets (globally unique)."
   type        = string

@@ -43,3 +43,39 @@ resource "aws_glue_resource_policy" "this" {
   policy        = var.resource_policy_json
   enable_hybrid = "TRUE"
 }
+
+# Optional Lake Formation grants generated from the contracts' domains (lakeformation/grants.json).
+# Off by default (empty list): IAM plus the deny policies decide. Turn on only with Lake Formation
+# managing the catalog; then these grants, not IAM alone, open a database.
+locals {
+  lf_grants = { for g in var.lake_formation_grants : "${g.principal} ${g.database}" => g }
+}
+
+resource "aws_lakeformation_permissions" "database" {
+  for_each = local.lf_grants
+
+  principal   = each.value.principal
+  permissions = each.value.database_permissions
+
+  database {
+    name       = each.value.database
+    catalog_id = var.catalog_id
+  }
+
+  depends_on = [aws_glue_catalog_database.this]
+}
+
+resource "aws_lakeformation_permissions" "tables" {
+  for_each = local.lf_grants
+
+  principal   = each.value.principal
+  permissions = each.value.table_permissions
+
+  table {
+    database_name = each.value.database
+    catalog_id    = var.catalog_id
+    wildcard      = true
+  }
+
+  depends_on = [aws_glue_catalog_database.this]
+}

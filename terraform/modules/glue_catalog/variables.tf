@@ -64,3 +64,14 @@ variable "resource_policy_json" {
   type        = string
   default     = null
 }
+
+variable "lake_formation_grants" {
+  description = "Lake Formation grants (the Grants list of `cdclake access render`'s lakeformation/grants.json); empty (the default): no Lake Formation grants."
+  type = list(object({
+    principal            = string
+    database             = string
+    database_permissions = list(string)
+    table_permissions    = list(string)
+  }))
+  default = []
+}

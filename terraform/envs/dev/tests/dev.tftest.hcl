@@ -404,3 +404,30 @@ run "msk_connect_reaches_only_its_topics" {
     error_message = "the connector role reaches its source's topics and MSK Connect's internal ones, nothing else"
   }
 }
+
+run "lake_formation_is_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.glue_catalog.lake_formation_grants) == 0
+    error_message = "no Lake Formation grants unless a grants file is given"
+  }
+}
+
+run "lake_formation_grants_follow_the_domains" {
+  command = plan
+
+  variables {
+    lake_formation_grants_file = "tests/fixtures/lakeformation.grants.json"
+  }
+
+  assert {
+    condition     = module.glue_catalog.lake_formation_grants["arn:aws:iam::111122223333:role/cdclake-dev-finance chinook_finance"] == tolist(["DESCRIBE", "SELECT"])
+    error_message = "finance reads the finance database"
+  }
+
+  assert {
+    condition     = !contains(keys(module.glue_catalog.lake_formation_grants), "arn:aws:iam::111122223333:role/cdclake-dev-analysts chinook_finance")
+    error_message = "analysts get nothing on the finance database"
+  }
+}
