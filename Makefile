@@ -14,11 +14,17 @@ demo: setup
 
 # Everything: unit tests, then the end-to-end tests against the real local stack.
 # The access tests switch S3 credentials inside one Spark JVM: they get a pytest process of their own.
-# ruff (rules in pyproject.toml), mypy on the Spark-free layers, the layer contracts (import-linter).
+# ruff (rules in pyproject.toml), mypy on the Spark-free layers, the layer contracts (import-linter),
+# checkov over terraform/: 0 failed checks and every file parsed (a parse error would leave a module unscanned).
+SCAN_VENV := .venv-scan
 lint: setup
 	$(VENV)/bin/ruff check cdc spark_jobs lakehouse_schemas tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	@test -x $(SCAN_VENV)/bin/checkov || { python3 -m venv $(SCAN_VENV) && $(SCAN_VENV)/bin/pip install -q "$$($(VENV)/bin/python -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["scan"][0])')"; }
+	@mkdir -p build
+	set -o pipefail; $(SCAN_VENV)/bin/checkov -d terraform --framework terraform --quiet --compact --skip-download | tee build/checkov.txt
+	@! grep -q "Parsing errors" build/checkov.txt || { echo "checkov could not parse every Terraform file (see build/checkov.txt)"; exit 1; }
 
 test: setup lint
 	$(VENV)/bin/python -m pytest -m "not access" $(PYTEST_ARGS)

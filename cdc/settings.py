@@ -143,6 +143,10 @@ class AccessSettings(BaseModel):
     results_bucket: str | None = Field(None, description="Athena query results bucket; default: the lake bucket")
     results_prefix: str = Field("athena-results", description="results of workgroup W go to s3://<results bucket>/<prefix>/W/")
     bytes_scanned_cutoff: int = Field(10 * 1024**3, ge=10 * 1024**2, description="Athena cancels a query scanning more bytes")
+    role_prefix: str = Field("cdclake-", description="IAM role name of principal P = prefix + P (the deny policies exempt these ARNs)")
+    break_glass_role_arn: str | None = Field(None, description="the one role besides a space's own principals that the deny policies let in")
+    key_admin_arns: tuple[str, ...] = Field((), description="principals that administer the lake key (never use it); default: the account root")
+    key_user_arns: tuple[str, ...] = Field((), description="other principals that may use the lake key outside the lake spaces (e.g. MSK Connect)")
 
 
 class PiiSettings(BaseModel):

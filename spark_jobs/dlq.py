@@ -38,6 +38,30 @@ COLUMNS = ("id", "topic", "partition", "offset", "table", "key", "value", "reaso
 CONTRACT_COLUMN = "contract"
 # The source (contract source = Debezium topic prefix) a dead letter came from: several sources share one lake.
 SOURCE_COLUMN = "source"
+# Prefix of a sealed value or reason (AES-256-GCM, base64): see ``cdc.access.pii.dead_letter_key``.
+SEALED = "sealed:v1:"
+SEALED_COLUMNS = ("value", "reason")  # a decode error's reason quotes up to 80 characters of the value
+
+
+def _sealing_key() -> bytes | None:
+    from cdc.access.pii import dead_letter_key
+    from cdc.settings import get_settings
+
+    return dead_letter_key(get_settings())
+
+
+def seal(col: F.Column, key: bytes | None) -> F.Column:
+    """Native AES-GCM (random IV per value), no UDF; NULL stays NULL; without a key the value stays as it is."""
+    if key is None:
+        return col
+    return F.concat(F.lit(SEALED), F.base64(F.aes_encrypt(col.cast("binary"), F.unhex(F.lit(key.hex())), F.lit("GCM"))))
+
+
+def unseal(col: F.Column, key: bytes | None) -> F.Column:
+    if key is None:
+        return col
+    body = F.unbase64(col.substr(len(SEALED) + 1, 2**31 - 1))
+    return F.when(col.startswith(SEALED), F.aes_decrypt(body, F.unhex(F.lit(key.hex())), F.lit("GCM")).cast("string")).otherwise(col)
 
 
 def dead_letter_path(lake_root: str) -> str:
@@ -75,6 +99,7 @@ def source_of_topic(topic: F.Column) -> F.Column:
 def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, contract: TableContract | None = None) -> None:
     """df columns: topic, partition, offset, table, key, value, reason (and optionally ``contract``, else from ``contract``)."""
     fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(contract.fingerprint if contract else None)
+    key = _sealing_key()
     out = df.select(
         F.concat_ws(":", "topic", F.col("partition").cast("string"), F.col("offset").cast("string")).alias("id"),
         F.col("topic"),
@@ -82,8 +107,8 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
         F.col("offset").cast("long").alias("offset"),
         F.coalesce(F.col("table"), table_of_topic(F.col("topic"))).alias("table"),
         F.col("key").cast("string").alias("key"),
-        F.col("value").cast("string").alias("value"),
-        F.col("reason").cast("string").alias("reason"),
+        seal(F.col("value").cast("string"), key).alias("value"),
+        seal(F.col("reason").cast("string"), key).alias("reason"),
         F.current_timestamp().alias("dead_lettered_at"),
         F.lit(status).alias("status"),
         (F.current_timestamp() if status == REPLAYED else F.lit(None).cast("timestamp")).alias("replayed_at"),
@@ -100,7 +125,12 @@ def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, 
 def _load(spark: SparkSession, lake_root: str) -> DataFrame | None:
     """The dead-letter table as stored; None before its first commit completes."""
     path = dead_letter_path(lake_root)
-    return spark.read.format("hudi").load(path) if has_commits(spark, path) else None
+    if not has_commits(spark, path):
+        return None
+    df, key = spark.read.format("hudi").load(path), _sealing_key()
+    for name in SEALED_COLUMNS:
+        df = df.withColumn(name, unseal(F.col(name), key))
+    return df
 
 
 def read_dead_letters(spark: SparkSession, lake_root: str) -> DataFrame | None:

@@ -23,6 +23,7 @@ from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.access.policies import consumer_group_prefix
 from cdc.errors import CdcLakeError
 from cdc.events import META_POS
 from cdc.log import Log
@@ -284,6 +285,8 @@ def start(
         # A gap in the topic (retention deleted unread changes) must stop the job, not be skipped.
         .option("failOnDataLoss", "true")
         .option("kafka.metadata.max.age.ms", "5000")
+        # The writer's MSK grant names this prefix: the job's groups, not every Spark job's.
+        .option("groupIdPrefix", consumer_group_prefix(settings.source.name))
     )
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))

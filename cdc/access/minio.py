@@ -2,12 +2,14 @@
 
 MinIO evaluates IAM-style S3 policies (actions, resources, ``s3:prefix`` conditions) but rejects
 non-S3 actions, so each user gets the S3 statements of its generated IAM document, unchanged
-(``policies.s3_only``): one source of truth. The admin API is driven with the ``minio`` PyPI
+(``policies.s3_only``), plus the deny-by-default bucket policy's statements that apply to it
+(``bucket_denials``): one source of truth. The admin API is driven with the ``minio`` PyPI
 package's ``MinioAdmin`` (it speaks MinIO's admin HTTP API itself; no ``mc`` binary needed).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import secrets
 from urllib.parse import urlparse
@@ -17,6 +19,44 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from cdc.access.policies import s3_only
 from cdc.errors import ConfigError
 from cdc.settings import Settings
+
+
+def bucket_denials(bucket_policy: dict, principal_arn: str) -> list[dict]:
+    """The bucket policy's Deny statements that apply to ``principal_arn``, as identity-policy statements.
+
+    MinIO has no IAM roles, so ``aws:PrincipalArn`` means nothing there: the principal condition
+    is resolved here (a statement whose ``ArnNotLike`` list matches the principal is left out),
+    and MinIO evaluates the rest for real: actions, resources, ``s3:prefix`` conditions, Deny over Allow.
+    """
+    out = []
+    for st in bucket_policy["Statement"]:
+        if st["Effect"] != "Deny":
+            continue
+        cond = {op: dict(tests) for op, tests in st.get("Condition", {}).items()}
+        exempt = cond.get("ArnNotLike", {}).pop("aws:PrincipalArn", [])
+        if any(fnmatch.fnmatchcase(principal_arn, p) for p in exempt):
+            continue
+        cond = {op: tests for op, tests in cond.items() if tests}
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        stmt = {"Sid": st["Sid"], "Effect": "Deny", "Action": st["Action"], "Resource": resources}
+        out.append({**stmt, "Condition": cond} if cond else stmt)
+    return out
+
+
+def local_documents(settings: Settings, contracts, extra: dict[str, tuple[str, dict]] | None = None) -> dict[str, dict]:
+    """Per local user: its generated IAM document's S3 statements plus the bucket policy's denials for it.
+
+    ``extra``: more users, name -> (the role ARN it stands for, its identity policy), e.g. a broad reader.
+    """
+    from cdc.access import guard, policies
+
+    bucket = guard.bucket_policy(settings, contracts)
+    users = {name: (guard.role_arn(settings, name), s3_only(doc)) for name, doc in policies.generate(settings, contracts).items()}
+    users |= extra or {}
+    return {
+        name: {"Version": doc["Version"], "Statement": [*doc["Statement"], *bucket_denials(bucket, arn)]}
+        for name, (arn, doc) in users.items()
+    }
 
 
 class LocalUser(BaseModel):

@@ -121,6 +121,24 @@ def pii_key(settings: Settings) -> bytes:
     )
 
 
+DEAD_LETTER_LABEL = b"cdclake dead letters v1"
+
+
+def dead_letter_key(settings: Settings) -> bytes | None:
+    """AES-256 key that seals dead letters' raw values, derived from the PII key; None without one.
+
+    A dead letter keeps the raw change value because it could not be decoded, so its PII columns
+    could not be hashed or masked; sealing keeps it replayable (the writer unseals it) while no
+    clear PII lands under the lake root. A key of its own (HMAC of a fixed label), so the hash key
+    itself never doubles as an encryption key.
+    """
+    try:
+        key = pii_key(settings)
+    except ConfigError:
+        return None
+    return hmac.new(key, DEAD_LETTER_LABEL, hashlib.sha256).digest()
+
+
 @lru_cache(maxsize=8)
 def _secret_key(secret_id: str, region: str) -> bytes:
     # Cached per process: the job builds the hash expression once per micro-batch and table.

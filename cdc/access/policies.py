@@ -182,8 +182,10 @@ def _glue_databases(contracts: list[TableContract], domains_: tuple[str, ...]) -
 def _kms(settings: Settings, actions: list[str]) -> list[dict]:
     if not settings.access.kms_key_arn:
         return []
-    via = {"StringEquals": {"kms:ViaService": [f"s3.{settings.access.region}.amazonaws.com"]}}
-    return [_statement("LakeKeyViaS3", actions, [settings.access.kms_key_arn], via)]
+    # Glue too: the Data Catalog is encrypted with the lake key (terraform glue_catalog).
+    r = settings.access.region
+    via = {"StringEquals": {"kms:ViaService": [f"glue.{r}.amazonaws.com", f"s3.{r}.amazonaws.com"]}}
+    return [_statement("LakeKeyViaS3AndGlue", actions, [settings.access.kms_key_arn], via)]
 
 
 def writer_policy(settings: Settings, contracts: list[TableContract], principal: Principal) -> dict:
@@ -214,6 +216,11 @@ def writer_policy(settings: Settings, contracts: list[TableContract], principal:
     return {"Version": VERSION, "Statement": statements}
 
 
+def consumer_group_prefix(source: str) -> str:
+    """Spark's Kafka consumer groups of the stream for ``source`` start with this (its groupIdPrefix)."""
+    return f"cdclake-{source}-stream"
+
+
 def _msk(settings: Settings, contracts: list[TableContract]) -> list[dict]:
     cluster = settings.access.msk_cluster_arn
     if not cluster:
@@ -225,7 +232,7 @@ def _msk(settings: Settings, contracts: list[TableContract]) -> list[dict]:
     # The job subscribes to every table topic of its source databases (stream.topic_pattern): a new
     # table's changes reach the dead-letter table instead of being invisible.
     topics = sorted({f"{head}:topic/{tail}/{c.source}.{c.database}.*" for c in contracts})
-    groups = [f"{head}:group/{tail}/spark-kafka-source-*"]
+    groups = sorted({f"{head}:group/{tail}/{consumer_group_prefix(c.source)}*" for c in contracts})
     return [
         _statement("MskConnect", ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], [cluster]),
         _statement("MskReadChangeTopics", ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], topics),

@@ -17,6 +17,13 @@ from cdc.settings import Settings
 __all__ = ["Log", "Server", "pid_alive", "require_tool", "tail"]
 
 
+def private_dir(path: Path) -> Path:
+    """A folder only the owner can enter: the state holds Kafka logs with clear PII, the lake, secrets."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -76,10 +83,12 @@ class Server(ABC):
             log(f"[{self.name}] already running (pid {self.pid()})")
             self.after_start(log)
             return
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.stack.state_dir)
+        private_dir(self.home)
         self.prepare(log)
         log(f"[{self.name}] starting")
-        with open(self.log_path, "ab") as out:
+        with open(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
+            os.fchmod(out.fileno(), 0o600)
             proc = subprocess.Popen(
                 self.command(),
                 stdout=out,
@@ -88,6 +97,7 @@ class Server(ABC):
                 env=self.env(),
                 cwd=self.home,
                 start_new_session=True,  # outlives the CLI; stopped by `stack down`
+                umask=0o077,  # the server's own files (data, logs) are the owner's alone
             )
         self.pid_path.write_text(str(proc.pid))
         deadline = time.monotonic() + self.settings.stack.start_timeout_s

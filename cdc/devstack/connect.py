@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import httpx
 
@@ -15,6 +16,13 @@ logger.debezium.level = INFO
 logger.connect.name = org.apache.kafka.connect.runtime.WorkerSourceTask
 logger.connect.level = INFO
 """
+
+
+def env_allowlist() -> str:
+    """The only environment variables a connector config may reference: the source password."""
+    from cdc.capture.debezium import PASSWORD_ENV
+
+    return f"^{re.escape(PASSWORD_ENV)}$"
 
 
 class ConnectServer(Server):
@@ -48,9 +56,11 @@ rest.advertised.host.name={s.host}
 rest.advertised.port={s.connect_port}
 plugin.path={self.plugin_dir}
 plugin.discovery=hybrid_warn
-# Secrets reach connector configs as ${{env:NAME}}, resolved in this process only.
+# Secrets reach connector configs as ${{env:NAME}}, resolved in this process only; the allowlist
+# keeps every other variable of the worker's environment out of reach of a connector config.
 config.providers=env
 config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+config.providers.env.param.allowlist.pattern={env_allowlist()}
 """
         )
         (self.home / "log4j2.properties").write_text(CONNECT_LOG4J2)

@@ -7,6 +7,7 @@ import os
 import secrets
 
 from cdc.settings import Settings
+from cdc.stack.base import private_dir
 
 # pii_key: the local keyed-hash key for PII columns (production: CDCLAKE_PII__KEY or CDCLAKE_PII__SECRET_ID).
 KEYS = ("source_password", "source_admin_password", "s3_access_key", "s3_secret_key", "pii_key")
@@ -14,7 +15,7 @@ KEYS = ("source_password", "source_admin_password", "s3_access_key", "s3_secret_
 
 def ensure_credentials(settings: Settings) -> dict[str, str]:
     path = settings.stack.state_dir / "credentials.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     creds = json.loads(path.read_text()) if path.exists() else {}
     changed = False
     for key in KEYS:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import uuid
 
@@ -110,14 +111,31 @@ def _key(uri: str) -> str:
 # -- the lake, written by the real pipeline as the writer -------------------------------------------
 
 
+BREAK_GLASS_ARN = "arn:aws:iam::123456789012:role/cdclake-break-glass"
+OTHER_ARN = "arn:aws:iam::123456789012:role/any-other-role"
+# "Any other role in the account": broad S3 read (and kms:Decrypt on AWS, which MinIO cannot hold).
+BROAD_READ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}],
+}
+
+
 @pytest.fixture(scope="module")
 def lake(local_stack, spark, contracts):
     run = uuid.uuid4().hex[:8]
     settings = local_stack.model_copy(
-        update={"lake": LakeSettings(root=f"s3a://lake/access-{run}/lake", checkpoint_root=f"s3a://lake/access-{run}/checkpoints")}
+        update={
+            "lake": LakeSettings(root=f"s3a://lake/access-{run}/lake", checkpoint_root=f"s3a://lake/access-{run}/checkpoints"),
+            "access": local_stack.access.model_copy(update={"break_glass_role_arn": BREAK_GLASS_ARN}),
+        }
     )
     docs = policies.generate(settings, contracts)
-    users = local_minio.ensure_users(settings, docs, name_prefix=f"access-{run}-")
+    # Each lake role: its IAM document's S3 statements + the bucket policy's denials for it; plus
+    # break-glass and any other role with the same broad read, and a control user with that read
+    # alone (no bucket policy), which shows what the denials take away.
+    local_docs = local_minio.local_documents(settings, contracts, {"break-glass": (BREAK_GLASS_ARN, BROAD_READ), "other": (OTHER_ARN, BROAD_READ)})
+    local_docs["unguarded"] = BROAD_READ
+    users = local_minio.ensure_users(settings, local_docs, name_prefix=f"access-{run}-")
     pipeline.fresh_source(settings, contracts)
     with as_user(spark, users["writer"]):
         stats = pipeline.apply_to_lake(spark, settings, contracts)
@@ -211,6 +229,62 @@ def test_writer_writes_where_it_must_and_nowhere_else(lake, spark, contracts):
         assert_denied(spark, lambda: spark.range(3).write.mode("append").parquet(f"s3a://lake/{run_root}/elsewhere"))
 
 
+# -- any other role of the account, break-glass ----------------------------------------------------
+
+
+def _restricted_keys(settings, contracts) -> dict[str, list[str]]:
+    """space name -> object keys in it that exist (tables' Hudi properties, a dead-letter/checkpoint probe)."""
+    out: dict[str, list[str]] = {}
+    for c in contracts:
+        out.setdefault(c.domain, []).append(f"{_key(c.table_path(settings.lake_root))}/.hoodie/hoodie.properties")
+    return out
+
+
+def test_any_other_role_with_broad_read_is_denied_finance_and_every_space(lake, spark, contracts):
+    from spark_jobs.lake import read_table
+
+    settings, users = lake["settings"], lake["users"]
+    other, unguarded, glass = s3(settings, users["other"]), s3(settings, users["unguarded"]), s3(settings, users["break-glass"])
+    root = _key(settings.lake_root)
+    keys = _restricted_keys(settings, contracts)
+    assert keys["finance"]
+    for domain_keys in keys.values():
+        for key in domain_keys:
+            # The same broad read without the bucket policy reads it: the denial is what stops "other".
+            assert unguarded.get_object(Bucket="lake", Key=key)["ContentLength"] > 0
+            assert_boto_denied(lambda key=key: other.get_object(Bucket="lake", Key=key))
+            assert glass.get_object(Bucket="lake", Key=key)["ContentLength"] > 0
+    finance_prefix = f"{root}/finance/"
+    assert unguarded.list_objects_v2(Bucket="lake", Prefix=finance_prefix)["KeyCount"] > 0
+    assert glass.list_objects_v2(Bucket="lake", Prefix=finance_prefix)["KeyCount"] > 0
+    # No prefix that would list finance keys: the domain's, its parents, a shorter one, none at all.
+    for prefix in (finance_prefix, f"{root}/finance", f"{root}/fin", f"{root}/", root, f"{root.split('/')[0]}/", ""):
+        assert_boto_denied(lambda prefix=prefix: other.list_objects_v2(Bucket="lake", Prefix=prefix))
+    assert_boto_denied(lambda: other.list_objects_v2(Bucket="lake"))
+    # Spark, as the query engines read: the finance tables fail, listing the domain folder too.
+    with as_user(spark, users["other"]):
+        for c in contracts:
+            if c.domain == "finance":
+                assert_denied(spark, lambda c=c: read_table(spark, c, settings.lake_root).count())
+    with as_user(spark, users["break-glass"]):
+        invoice = next(c for c in contracts if c.domain == "finance")
+        assert read_table(spark, invoice, settings.lake_root).count() == lake["counts"][invoice.qualified_source]
+    print(f"any other role: denied {sum(len(v) for v in keys.values())} objects and 8 listings that a broad read alone gets")
+
+
+def test_writer_reads_nothing_it_need_not(lake):
+    """The writer reads its spaces (Hudi merges read the files) but not the readers' query results."""
+    settings, writer = lake["settings"], s3(lake["settings"], lake["users"]["writer"])
+    root_keys = settings.s3_credentials()
+    admin = s3(settings, local_minio.LocalUser(principal="root", access_key=root_keys[0], secret_key=root_keys[1], policy_name=""))
+    for reader in READERS:
+        bucket, prefix = policies.results_location(settings, reader.name)
+        admin.put_object(Bucket=bucket, Key=f"{prefix}/result-{reader.name}.csv", Body=b"secret,result")
+        assert_boto_denied(lambda b=bucket, k=f"{prefix}/result-{reader.name}.csv": writer.get_object(Bucket=b, Key=k))
+        assert_boto_denied(lambda b=bucket, p=prefix: writer.list_objects_v2(Bucket=b, Prefix=f"{p}/"))
+    assert_boto_denied(lambda: writer.get_object(Bucket="lake", Key="outside-the-run/x.txt"))
+
+
 # -- PII ----------------------------------------------------------------------------------------------
 
 
@@ -231,6 +305,26 @@ def _source_pii(settings) -> tuple[set[str], list[tuple]]:
     return values, joined
 
 
+def _dead_letter_with_clear_pii(lake, spark, contracts, value: str) -> None:
+    """A record of a PII table that cannot be decoded, holding a clear PII value: it becomes a dead letter."""
+    from confluent_kafka import Producer
+
+    from spark_jobs import dlq
+
+    settings = lake["settings"]
+    customer = next(c for c in contracts if c.table == "Customer")
+    raw = '{"before":null,"after":{"CustomerId":1,"Email":' + json.dumps(value) + ',"Country":"Brazil"'  # cut short: not JSON
+    producer = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    producer.produce(customer.topic(), key=b'{"CustomerId":1}', value=raw.encode())
+    assert producer.flush(30) == 0
+    with as_user(spark, lake["users"]["writer"]):
+        stats = pipeline.apply_to_lake(spark, settings, contracts)
+    assert stats.dead_letters == 1
+    # The writer still gets the exact raw value back (replay needs it); on disk it is sealed.
+    letters = dlq.list_dead_letters(spark, settings.lake_root, table=customer.table)
+    assert [d["value"] for d in letters] == [raw]
+
+
 def test_no_pii_in_clear_under_the_lake_root_and_hashed_joins_work(lake, spark, contracts):
     import pyarrow.parquet as pq
 
@@ -239,14 +333,16 @@ def test_no_pii_in_clear_under_the_lake_root_and_hashed_joins_work(lake, spark, 
     settings = lake["settings"]
     clear, source_join = _source_pii(settings)
     assert len(clear) > 100 and source_join
+    _dead_letter_with_clear_pii(lake, spark, contracts, min(clear))
     root = s3(settings, local_minio.LocalUser(principal="root", access_key=settings.s3_credentials()[0],
                                               secret_key=settings.s3_credentials()[1], policy_name=""))
     prefix = _key(settings.lake_root) + "/"
-    found, parquet_files, other_files, strings_seen = [], 0, 0, set()
+    found, parquet_files, other_files, strings_seen, scanned_dead_letters = [], 0, 0, set(), 0
     needles = [v.encode("utf-8") for v in clear]
     for page in root.get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix=prefix):
         for obj in page.get("Contents", []):
             body = root.get_object(Bucket="lake", Key=obj["Key"])["Body"].read()
+            scanned_dead_letters += obj["Key"].endswith(".parquet") and f"/{SYSTEM_DOMAIN}/" in obj["Key"]
             found += [(obj["Key"], n.decode()) for n in needles if n in body]
             if obj["Key"].endswith(".parquet"):
                 parquet_files += 1
@@ -260,6 +356,7 @@ def test_no_pii_in_clear_under_the_lake_root_and_hashed_joins_work(lake, spark, 
             else:
                 other_files += 1
     assert parquet_files >= len(contracts) and other_files > len(contracts)  # data files and Hudi metadata were scanned
+    assert scanned_dead_letters, "the dead-letter table was scanned too"
     # The scan would see clear values: non-PII text columns of the same tables are there.
     assert {"Brazil", "São José dos Campos"} <= strings_seen
     assert not found, f"PII in clear under {settings.lake_root}: {found[:10]}"

@@ -346,6 +346,9 @@ def terraform_dev_settings() -> Settings:
             workgroup_prefix="cdclake-dev-",
             results_bucket="example-cdclake-dev-athena-results",
             results_prefix="",
+            role_prefix="cdclake-dev-",
+            break_glass_role_arn="arn:aws:iam::111122223333:role/cdclake-break-glass",
+            key_user_arns=("arn:aws:iam::111122223333:role/cdclake-dev-chinook-msk-connect",),
         ),
     )
 

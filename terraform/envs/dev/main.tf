@@ -7,8 +7,6 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-
   lake_root_uri       = "s3://${var.lake_bucket_name}/${trimsuffix(var.lake_prefix, "/")}"
   checkpoint_root_uri = "s3://${var.lake_bucket_name}/_checkpoints"
 
@@ -21,6 +19,11 @@ locals {
     for role, docs in var.policy_document_files : role => {
       for name, p in docs : name => jsonencode(jsondecode(file(startswith(p, "/") ? p : "${path.module}/${p}")))
     }
+  }
+
+  # Deny-by-default resource policies, generated with the IAM documents (resource/{bucket,kms,glue}.json).
+  resource_policies = {
+    for name, p in var.resource_policy_files : name => jsonencode(jsondecode(file(startswith(p, "/") ? p : "${path.module}/${p}")))
   }
 
   writer_trust = jsonencode({
@@ -37,7 +40,7 @@ locals {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { AWS = length(var.analysts_principal_arns) > 0 ? var.analysts_principal_arns : [local.account_root] }
+      Principal = { AWS = var.analysts_principal_arns }
       Action    = "sts:AssumeRole"
     }]
   })
@@ -45,7 +48,7 @@ locals {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { AWS = length(var.finance_principal_arns) > 0 ? var.finance_principal_arns : [local.account_root] }
+      Principal = { AWS = var.finance_principal_arns }
       Action    = "sts:AssumeRole"
     }]
   })
@@ -56,25 +59,44 @@ locals {
 module "lake_bucket" {
   source = "../../modules/lake_bucket"
 
-  bucket_name   = var.lake_bucket_name
-  kms_key_alias = "${var.name_prefix}-lake"
+  bucket_name         = var.lake_bucket_name
+  kms_key_alias       = "${var.name_prefix}-lake"
+  kms_key_policy_json = local.resource_policies["kms"]
+  bucket_policy_json  = local.resource_policies["bucket"]
+  bucket_key_enabled  = false
+  access_log_bucket   = module.access_logs.bucket_name
+}
+
+module "access_logs" {
+  source = "../../modules/access_log_bucket"
+
+  bucket_name = var.access_log_bucket_name
+  source_bucket_arns = [
+    "arn:${data.aws_partition.current.partition}:s3:::${var.lake_bucket_name}",
+    "arn:${data.aws_partition.current.partition}:s3:::${var.athena_results_bucket_name}",
+    "arn:${data.aws_partition.current.partition}:s3:::${var.artifacts_bucket_name}",
+  ]
 }
 
 module "athena_results_bucket" {
   source = "../../modules/lake_bucket"
 
-  bucket_name     = var.athena_results_bucket_name
-  create_kms_key  = false
-  kms_key_arn     = module.lake_bucket.kms_key_arn
-  expiration_days = var.athena_results_expiration_days
+  bucket_name        = var.athena_results_bucket_name
+  create_kms_key     = false
+  kms_key_arn        = module.lake_bucket.kms_key_arn
+  expiration_days    = var.athena_results_expiration_days
+  access_log_bucket  = module.access_logs.bucket_name
+  bucket_policy_json = lookup(local.resource_policies, "results-bucket", null)
+  bucket_key_enabled = false
 }
 
 module "artifacts_bucket" {
   source = "../../modules/lake_bucket"
 
-  bucket_name    = var.artifacts_bucket_name
-  create_kms_key = false
-  kms_key_arn    = module.lake_bucket.kms_key_arn
+  bucket_name       = var.artifacts_bucket_name
+  create_kms_key    = false
+  kms_key_arn       = module.lake_bucket.kms_key_arn
+  access_log_bucket = module.access_logs.bucket_name
 }
 
 # -- catalog and query ---------------------------------------------------------------------------
@@ -85,6 +107,11 @@ module "glue_catalog" {
   domains              = var.domains
   database_name_prefix = var.glue_database_prefix
   lake_root_uri        = local.lake_root_uri
+
+  lake_formation_grants  = var.lake_formation_grants_file == null ? [] : jsondecode(file(startswith(var.lake_formation_grants_file, "/") ? var.lake_formation_grants_file : "${path.module}/${var.lake_formation_grants_file}")).Grants
+  encrypt_catalog        = true
+  encryption_kms_key_arn = module.lake_bucket.kms_key_arn
+  resource_policy_json   = local.resource_policies["glue"]
 }
 
 module "athena_workgroups" {

@@ -77,15 +77,58 @@ variable "policy_document_files" {
 }
 
 variable "analysts_principal_arns" {
-  description = "IAM principals allowed to assume the analysts role; empty: the account root (then IAM policies in the account decide)."
+  description = "IAM roles or users allowed to assume the analysts role, by name: never the account root (that would let every IAM policy in the account decide)."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.analysts_principal_arns) > 0 && alltrue([for a in var.analysts_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
+    error_message = "Name at least one IAM role or user ARN (arn:aws:iam::<account>:role/<name>) allowed to assume the analysts role; the account root is not accepted."
+  }
 }
 
 variable "finance_principal_arns" {
-  description = "IAM principals allowed to assume the finance role; empty: the account root."
+  description = "IAM roles or users allowed to assume the finance role, by name: never the account root."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.finance_principal_arns) > 0 && alltrue([for a in var.finance_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
+    error_message = "Name at least one IAM role or user ARN (arn:aws:iam::<account>:role/<name>) allowed to assume the finance role; the account root is not accepted."
+  }
+}
+
+variable "break_glass_role_arn" {
+  description = "The one role, besides each space's own roles, that the deny-by-default bucket, key and catalog policies let in (CDCLAKE_ACCESS__BREAK_GLASS_ROLE_ARN when rendering)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.break_glass_role_arn))
+    error_message = "break_glass_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
+variable "resource_policy_files" {
+  description = <<-EOT
+    The generated deny-by-default resource policies: { bucket, kms, glue, results-bucket } file
+    paths of `cdclake access render`'s resource/*.json (relative paths: relative to this directory).
+    results-bucket is the Athena results bucket's (rendered when the results have their own bucket).
+  EOT
+  type        = map(string)
+
+  validation {
+    condition     = length(setsubtract(["bucket", "kms", "glue"], keys(var.resource_policy_files))) == 0
+    error_message = "resource_policy_files needs bucket, kms and glue (render them with `cdclake access render`)."
+  }
+}
+
+variable "lake_formation_grants_file" {
+  description = "Optional: `cdclake access render`'s lakeformation/grants.json, for accounts where Lake Formation manages the catalog. Null (the default): no Lake Formation grants."
+  type        = string
+  default     = null
+}
+
+variable "access_log_bucket_name" {
+  description = "S3 bucket receiving the server access logs of the lake, results and artifacts buckets (globally unique)."
+  type        = string
 }
 
 # -- capture (MSK Connect) -----------------------------------------------------------------------

@@ -17,3 +17,8 @@ output "location_uris" {
   description = "S3 location of each domain's database."
   value       = { for d, db in aws_glue_catalog_database.this : d => db.location_uri }
 }
+
+output "lake_formation_grants" {
+  description = "Lake Formation grants made, \"<principal> <database>\" => table permissions (empty unless grants are given)."
+  value       = { for k, g in local.lf_grants : k => g.table_permissions }
+}

@@ -46,3 +46,32 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "encrypt_catalog" {
+  description = "Set the account's Data Catalog encryption (at rest and connection passwords) to encryption_kms_key_arn. One setting per account and region: only one configuration may own it."
+  type        = bool
+  default     = false
+}
+
+variable "encryption_kms_key_arn" {
+  description = "KMS key that encrypts the Data Catalog (the lake key); used when encrypt_catalog is true."
+  type        = string
+  default     = null
+}
+
+variable "resource_policy_json" {
+  description = "Glue resource policy (JSON): the generated resource/glue.json that denies each domain's databases outside its roles."
+  type        = string
+  default     = null
+}
+
+variable "lake_formation_grants" {
+  description = "Lake Formation grants (the Grants list of `cdclake access render`'s lakeformation/grants.json); empty (the default): no Lake Formation grants."
+  type = list(object({
+    principal            = string
+    database             = string
+    database_permissions = list(string)
+    table_permissions    = list(string)
+  }))
+  default = []
+}

@@ -12,3 +12,8 @@ output "policy_arns" {
   description = "Managed policy ARN per \"<role>/<document name>\"."
   value       = { for k, p in aws_iam_policy.this : k => p.arn }
 }
+
+output "trust_policies" {
+  description = "Trust policy (JSON) per role key: who may assume it."
+  value       = { for k, r in var.roles : k => r.assume_role_policy_json }
+}

@@ -12,8 +12,10 @@ resource "aws_kms_key" "this" {
   description             = "SSE-KMS key of s3://${var.bucket_name}"
   deletion_window_in_days = var.kms_key_deletion_window_in_days
   enable_key_rotation     = true
-  # No policy argument: the default key policy lets the account's IAM policies grant use of the key.
-  tags = var.tags
+  # The generated key policy (cdclake access render: resource/kms.json) names who may use the key;
+  # null falls back to AWS's default policy, which lets any IAM policy in the account grant it.
+  policy = var.kms_key_policy_json
+  tags   = var.tags
 }
 
 resource "aws_kms_alias" "this" {
@@ -24,6 +26,8 @@ resource "aws_kms_alias" "this" {
 }
 
 resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_144:cross-region replication is a disaster-recovery choice per environment, not a control of this module
+  #checkov:skip=CKV2_AWS_62:no consumer of S3 event notifications: Hudi's timeline, not events, tells readers what changed
   bucket        = var.bucket_name
   force_destroy = var.force_destroy
   tags          = var.tags
@@ -69,8 +73,9 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
       sse_algorithm     = "aws:kms"
       kms_master_key_id = local.kms_key_arn
     }
-    # S3 Bucket Keys cut KMS request costs for the many small files Hudi writes.
-    bucket_key_enabled = true
+    # S3 Bucket Keys cut KMS request costs for the many small files Hudi writes, but they make the
+    # encryption context the bucket's ARN: the key policy's per-prefix Deny needs them off.
+    bucket_key_enabled = var.bucket_key_enabled
   }
 }
 
@@ -111,7 +116,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
+resource "aws_s3_bucket_logging" "this" {
+  count = var.access_log_bucket == null ? 0 : 1
+
+  bucket        = aws_s3_bucket.this.id
+  target_bucket = var.access_log_bucket
+  target_prefix = "${var.bucket_name}/"
+}
+
 data "aws_iam_policy_document" "tls_only" {
+  # The generated deny-by-default statements (resource/bucket.json), when given.
+  source_policy_documents = var.bucket_policy_json == null ? [] : [var.bucket_policy_json]
+
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"

@@ -22,3 +22,13 @@ output "s3_uri" {
   description = "s3:// URI of the bucket root."
   value       = "s3://${aws_s3_bucket.this.bucket}"
 }
+
+output "kms_key_policy" {
+  description = "Key policy given to the created KMS key (null: AWS's default)."
+  value       = var.kms_key_policy_json
+}
+
+output "bucket_key_enabled" {
+  description = "Whether S3 Bucket Keys are on (off for the lake: per-prefix key denials need the object ARN as encryption context)."
+  value       = var.bucket_key_enabled
+}

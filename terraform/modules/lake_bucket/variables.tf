@@ -91,3 +91,27 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "kms_key_policy_json" {
+  description = "Key policy of the created KMS key (JSON): the generated resource/kms.json (`cdclake access render`). Null: AWS's default key policy, which lets any IAM policy of the account grant use of the key."
+  type        = string
+  default     = null
+}
+
+variable "bucket_policy_json" {
+  description = "Extra bucket policy statements (JSON document), merged with the TLS-only statement: the generated deny-by-default resource/bucket.json for the lake."
+  type        = string
+  default     = null
+}
+
+variable "bucket_key_enabled" {
+  description = "Use S3 Bucket Keys (fewer KMS requests). Turn off for the lake: with them the KMS encryption context is the bucket, so the key policy cannot deny a prefix."
+  type        = bool
+  default     = true
+}
+
+variable "access_log_bucket" {
+  description = "Bucket that receives this bucket's S3 server access logs (under <bucket_name>/); see the access_log_bucket module."
+  type        = string
+  default     = null
+}

@@ -32,3 +32,8 @@ output "connector_configuration" {
   description = "The configuration as sent to MSK Connect (secret references only, no secret values)."
   value       = local.connector_configuration
 }
+
+output "topic_arns" {
+  description = "MSK topic ARNs (patterns) the connector role may reach."
+  value       = local.topic_arns
+}

@@ -76,24 +76,24 @@ variable "msk_cluster_arn" {
 }
 
 variable "authentication_type" {
-  description = "Client authentication to the MSK cluster: IAM or NONE."
+  description = "Client authentication to the MSK cluster: IAM only (the connector's topic and group grants are IAM policies)."
   type        = string
   default     = "IAM"
 
   validation {
-    condition     = contains(["IAM", "NONE"], var.authentication_type)
-    error_message = "authentication_type must be IAM or NONE."
+    condition     = var.authentication_type == "IAM"
+    error_message = "authentication_type must be IAM: with NONE any client in the VPC reads the change topics (clear PII) and the topic grants mean nothing."
   }
 }
 
 variable "encryption_in_transit" {
-  description = "Encryption between the connector and the brokers: TLS or PLAINTEXT."
+  description = "Encryption between the connector and the brokers: TLS only."
   type        = string
   default     = "TLS"
 
   validation {
-    condition     = contains(["TLS", "PLAINTEXT"], var.encryption_in_transit)
-    error_message = "encryption_in_transit must be TLS or PLAINTEXT."
+    condition     = var.encryption_in_transit == "TLS"
+    error_message = "encryption_in_transit must be TLS: PLAINTEXT sends the change events (clear PII) and credentials unencrypted."
   }
 }
 

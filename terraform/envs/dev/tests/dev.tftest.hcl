@@ -60,6 +60,16 @@ variables {
     analysts = { lake = "tests/fixtures/policy.analysts.json" }
     finance  = { lake = "tests/fixtures/policy.finance.json" }
   }
+  resource_policy_files = {
+    bucket           = "tests/fixtures/resource.bucket.json"
+    kms              = "tests/fixtures/resource.kms.json"
+    glue             = "tests/fixtures/resource.glue.json"
+    "results-bucket" = "tests/fixtures/resource.results-bucket.json"
+  }
+  access_log_bucket_name  = "example-cdclake-dev-access-logs"
+  analysts_principal_arns = ["arn:aws:iam::111122223333:role/analyst-sso"]
+  finance_principal_arns  = ["arn:aws:iam::111122223333:role/finance-sso"]
+  break_glass_role_arn    = "arn:aws:iam::111122223333:role/cdclake-break-glass"
 }
 
 run "dev_applies" {
@@ -116,6 +126,49 @@ run "dev_applies" {
   assert {
     condition     = strcontains(module.emr_serverless_stream.job_driver, "spark.emr-serverless.driverEnv.CDCLAKE_LAKE__ROOT=s3://example-cdclake-dev-lake/warehouse")
     error_message = "the job gets the lake root as CDCLAKE_LAKE__ROOT"
+  }
+}
+
+run "trust_names_its_principals" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(module.iam_access.trust_policies["finance"]).Statement[0].Principal.AWS == ["arn:aws:iam::111122223333:role/finance-sso"]
+    error_message = "the finance role trusts exactly the named principals"
+  }
+}
+
+run "trust_refuses_an_empty_principal_list" {
+  command = plan
+
+  variables {
+    finance_principal_arns = []
+  }
+
+  expect_failures = [var.finance_principal_arns]
+}
+
+run "trust_refuses_the_account_root" {
+  command = plan
+
+  variables {
+    analysts_principal_arns = ["arn:aws:iam::111122223333:root"]
+  }
+
+  expect_failures = [var.analysts_principal_arns]
+}
+
+run "deny_policies_are_attached" {
+  command = plan
+
+  assert {
+    condition     = module.lake_bucket.kms_key_policy == jsonencode(jsondecode(file("tests/fixtures/resource.kms.json")))
+    error_message = "the lake key gets the generated key policy"
+  }
+
+  assert {
+    condition     = module.lake_bucket.bucket_key_enabled == false
+    error_message = "the lake bucket has no S3 Bucket Keys (the key policy denies per prefix by encryption context)"
   }
 }
 
@@ -263,4 +316,118 @@ run "msk_rejects_mariadb_connector" {
   }
 
   expect_failures = [aws_mskconnect_connector.this]
+}
+
+run "msk_rejects_unauthenticated" {
+  command = plan
+
+  module {
+    source = "../../modules/msk_connect_debezium"
+  }
+
+  variables {
+    name = "cdclake-test"
+    connector_configuration = {
+      "connector.class"   = "io.debezium.connector.mysql.MySqlConnector"
+      "database.password" = "$${secretsmanager:arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf:password}"
+    }
+    authentication_type = "NONE"
+    source_secret_arn   = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf"
+    plugin_bucket_arn   = "arn:aws:s3:::example-artifacts"
+    plugin_object_key   = "plugin.zip"
+    bootstrap_servers   = "b-1.example:9098"
+    msk_cluster_arn     = "arn:aws:kafka:eu-west-1:111122223333:cluster/x/00000000-0000-0000-0000-000000000000-1"
+    subnet_ids          = ["subnet-1"]
+    security_group_ids  = ["sg-1"]
+  }
+
+  expect_failures = [var.authentication_type]
+}
+
+run "msk_rejects_plaintext" {
+  command = plan
+
+  module {
+    source = "../../modules/msk_connect_debezium"
+  }
+
+  variables {
+    name = "cdclake-test"
+    connector_configuration = {
+      "connector.class"   = "io.debezium.connector.mysql.MySqlConnector"
+      "database.password" = "$${secretsmanager:arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf:password}"
+    }
+    encryption_in_transit = "PLAINTEXT"
+    source_secret_arn     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf"
+    plugin_bucket_arn     = "arn:aws:s3:::example-artifacts"
+    plugin_object_key     = "plugin.zip"
+    bootstrap_servers     = "b-1.example:9098"
+    msk_cluster_arn       = "arn:aws:kafka:eu-west-1:111122223333:cluster/x/00000000-0000-0000-0000-000000000000-1"
+    subnet_ids            = ["subnet-1"]
+    security_group_ids    = ["sg-1"]
+  }
+
+  expect_failures = [var.encryption_in_transit]
+}
+
+run "msk_connect_reaches_only_its_topics" {
+  command = plan
+
+  module {
+    source = "../../modules/msk_connect_debezium"
+  }
+
+  variables {
+    name = "cdclake-test"
+    connector_configuration = {
+      "connector.class"                     = "io.debezium.connector.mysql.MySqlConnector"
+      "database.password"                   = "$${secretsmanager:arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf:password}"
+      "topic.prefix"                        = "chinook"
+      "schema.history.internal.kafka.topic" = "_schema-history.chinook"
+    }
+    source_secret_arn  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf"
+    plugin_bucket_arn  = "arn:aws:s3:::example-artifacts"
+    plugin_object_key  = "plugin.zip"
+    bootstrap_servers  = "b-1.example:9098"
+    msk_cluster_arn    = "arn:aws:kafka:eu-west-1:111122223333:cluster/x/00000000-0000-0000-0000-000000000000-1"
+    subnet_ids         = ["subnet-1"]
+    security_group_ids = ["sg-1"]
+  }
+
+  assert {
+    condition = toset(output.topic_arns) == toset([
+      "arn:aws:kafka:eu-west-1:111122223333:topic/x/00000000-0000-0000-0000-000000000000-1/chinook.*",
+      "arn:aws:kafka:eu-west-1:111122223333:topic/x/00000000-0000-0000-0000-000000000000-1/__debezium-heartbeat.chinook",
+      "arn:aws:kafka:eu-west-1:111122223333:topic/x/00000000-0000-0000-0000-000000000000-1/__amazon_msk_connect_*",
+      "arn:aws:kafka:eu-west-1:111122223333:topic/x/00000000-0000-0000-0000-000000000000-1/_schema-history.chinook",
+    ])
+    error_message = "the connector role reaches its source's topics and MSK Connect's internal ones, nothing else"
+  }
+}
+
+run "lake_formation_is_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.glue_catalog.lake_formation_grants) == 0
+    error_message = "no Lake Formation grants unless a grants file is given"
+  }
+}
+
+run "lake_formation_grants_follow_the_domains" {
+  command = plan
+
+  variables {
+    lake_formation_grants_file = "tests/fixtures/lakeformation.grants.json"
+  }
+
+  assert {
+    condition     = module.glue_catalog.lake_formation_grants["arn:aws:iam::111122223333:role/cdclake-dev-finance chinook_finance"] == tolist(["DESCRIBE", "SELECT"])
+    error_message = "finance reads the finance database"
+  }
+
+  assert {
+    condition     = !contains(keys(module.glue_catalog.lake_formation_grants), "arn:aws:iam::111122223333:role/cdclake-dev-analysts chinook_finance")
+    error_message = "analysts get nothing on the finance database"
+  }
 }
