@@ -38,9 +38,9 @@ from lakehouse_schemas.types import (
     wire_encoding,
 )
 from spark_jobs.decode_dms import decode_dms
+from spark_jobs.decode_guards import envelope_error
 from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
 from spark_jobs.drift import drift_reason
-from spark_jobs.decode_guards import envelope_error
 from spark_jobs.schema import debezium_document, lake_spark_type
 
 __all__ = ["ERROR_COLUMN", "decode_checked", "decode_debezium", "decode_records", "position_sort_key", "to_lake_value"]

@@ -169,7 +169,7 @@ def _scale(raw: Any) -> int:
 def _small_int(value: Any) -> int:
     """An integer of a logical type or schema parameter; big or non-integral values raise ValueError, never run long."""
     if isinstance(value, str) and len(value) <= 40:
-        value = Decimal(value.strip()) if _PLAIN_DECIMAL.match(value.strip()) else value
+        value = Decimal(value.strip()) if PLAIN_DECIMAL.match(value.strip()) else value
     n = _int(value)
     if abs(n) > MAX_LOGICAL_INT:
         raise ValueError(f"{value!r} is too large")

@@ -14,9 +14,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from cdc.capture import debezium as dbz
-from cdc.sample import load_sql_file
+from cdc.devstack import pipeline
+from cdc.devstack.sample import load_sql_file
 from cdc.source import check_source, reflect_contracts
-from spark_jobs import pipeline, stream
+from spark_jobs import stream
 from spark_jobs.cascade import CASCADE_SUFFIX
 from spark_jobs.lake import read_table
 from tests.e2e.support import assert_reconciled

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from cdc.capture import debezium as dbz
-from cdc.commands.contracts import sync_contracts
-from cdc.sample import load_sql_file
+from cdc.contract_sync import sync_contracts
+from cdc.devstack import pipeline
+from cdc.devstack.sample import load_sql_file
 from cdc.source import reflect_contracts
 from lakehouse_schemas.contract import load_contracts
-from spark_jobs import dlq, pipeline
+from spark_jobs import dlq
 from tests.e2e.support import assert_reconciled
 from tests.e2e.torture_support import FIXTURES, reset_capture, run_sql
 

@@ -20,10 +20,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from cdc.capture import debezium as dbz
+from cdc.devstack import pipeline
 from cdc.devstack.sample import load_sql_file
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract, load_contracts
-from spark_jobs import pipeline
 from spark_jobs.lake import read_table
 from spark_jobs.reconcile import reconcile
 from spark_jobs.upsert import write_table
