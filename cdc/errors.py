@@ -43,6 +43,8 @@ class ContractError(ConfigError):
 class DecodeError(TerminalError):
     """A change message cannot be decoded. Carries topic/partition/offset where known."""
 
+    reason: str  # set from the keyword inputs by CdcLakeError
+
     def __init__(
         self,
         reason: str,

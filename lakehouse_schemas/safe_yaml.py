@@ -31,12 +31,12 @@ def load_limited(data: bytes) -> object:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             mark = event.start_mark
-            raise UnsafeYaml(f"YAML anchors and aliases are not allowed in a contract (line {mark.line + 1})")
+            raise UnsafeYaml(f"YAML anchors and aliases are not allowed in a contract (line {mark.line + 1 if mark else '?'})")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_CONTRACT_DEPTH:
                 mark = event.start_mark
-                raise UnsafeYaml(f"nests deeper than {MAX_CONTRACT_DEPTH} levels (line {mark.line + 1})")
+                raise UnsafeYaml(f"nests deeper than {MAX_CONTRACT_DEPTH} levels (line {mark.line + 1 if mark else '?'})")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return yaml.safe_load(text)

@@ -6,8 +6,8 @@ import json
 import os
 import secrets
 
+from cdc.devstack.base import private_dir
 from cdc.settings import Settings
-from cdc.stack.base import private_dir
 
 # pii_key: the local keyed-hash key for PII columns (production: CDCLAKE_PII__KEY or CDCLAKE_PII__SECRET_ID).
 KEYS = ("source_password", "source_admin_password", "s3_access_key", "s3_secret_key", "pii_key")

@@ -6,10 +6,10 @@ import re
 import stat
 
 from cdc.capture.debezium import PASSWORD_ENV
+from cdc.devstack.base import private_dir
+from cdc.devstack.connect import ConnectServer, env_allowlist
+from cdc.devstack.credentials import ensure_credentials
 from cdc.settings import Settings, StackSettings
-from cdc.stack.base import private_dir
-from cdc.stack.connect import ConnectServer, env_allowlist
-from cdc.stack.credentials import ensure_credentials
 
 
 def mode(path) -> int:
