@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from cdc.events import SourcePosition
 from lakehouse_schemas.contract import ForeignKey, TableContract
 
@@ -53,25 +51,6 @@ columns:
 - {name: region_code, type: varchar(8)}
 """
 ).model_copy(update={"foreign_keys": (FK_NOTE,)})
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    SparkSession.builder._options.clear()
-    s = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
 
 
 def _msg(op, before, after, pos, row=0):

@@ -16,13 +16,12 @@ REASON = f"Chinook.Customer.Email: {EMAIL} is not a string"
 
 
 @pytest.fixture(scope="module")
-def spark_lake(tmp_path_factory):
+def spark_lake(spark, tmp_path_factory):
     from cdc.settings import LakeSettings, Settings
-    from spark_jobs.session import build_session
 
     root = tmp_path_factory.mktemp("dlq") / uuid.uuid4().hex[:8]
     settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield build_session(settings, "cdclake-dlq-test"), settings.lake_root, root
+    yield spark, settings.lake_root, root
     shutil.rmtree(root, ignore_errors=True)
 
 

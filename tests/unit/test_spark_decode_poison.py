@@ -4,30 +4,12 @@ row; the good change after them decodes. Plain local Spark session (no Kafka, no
 
 from __future__ import annotations
 
-import pytest
-
 from cdc.decoders.debezium import decode_debezium as py_decode
 from lakehouse_schemas.contract import load_contracts
 from tests import malformed
 
 INVOICE = next(c for c in load_contracts("chinook") if c.table == "Invoice")
 CASES = [c for c in malformed.DEBEZIUM if not c.python_only]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    s = (
-        SparkSession.builder.master("local[1]")
-        .appName("decode-poison")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield s
-    s.stop()
 
 
 def test_every_corpus_case_is_a_dead_letter_and_the_next_good_change_applies(spark):
