@@ -272,14 +272,16 @@ def events_decode(fmt: str, table: str | None, files) -> None:
 # -- the Spark side ---------------------------------------------------------------------
 @main.command("run")
 @click.option("--trigger", type=click.Choice(["available-now", "continuous"]), default="available-now", show_default=True)
-@click.option("--interval", default="30 seconds", show_default=True, help="processing-time interval (continuous)")
-@click.option("--max-offsets-per-trigger", type=int, default=None)
+@click.option("--interval", default=None, help="processing-time interval (continuous); default: spark_jobs.stream.DEFAULT_INTERVAL")
+@click.option("--max-offsets-per-trigger", type=int, default=None, help="records per batch (default: a bounded batch; 0: unbounded)")
 @_friendly
-def run_job(trigger: str, interval: str, max_offsets_per_trigger: int | None) -> None:
+def run_job(trigger: str, interval: str | None, max_offsets_per_trigger: int | None) -> None:
     """Run the streaming job: Kafka topics -> Hudi tables (available-now drains and stops)."""
-    from spark_jobs.stream import run
+    from spark_jobs.stream import DEFAULT_INTERVAL, run
 
-    stats = run(get_settings(), trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=_log)
+    stats = run(
+        get_settings(), trigger=trigger, interval=interval or DEFAULT_INTERVAL, max_offsets_per_trigger=max_offsets_per_trigger, log=_log
+    )
     click.echo(f"done: {stats.batches} batch(es), {stats.records} change(s), {stats.dead_letters} dead letter(s)")
 
 

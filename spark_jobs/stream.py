@@ -37,6 +37,11 @@ from spark_jobs.upsert import latest_per_key, write_table
 
 Log = Callable[[str], None]
 
+# A short trigger: a change is visible a few seconds after its batch starts (docs/performance.md).
+DEFAULT_INTERVAL = "5 seconds"
+# A bounded batch keeps the driver's memory flat however far behind the job starts; 0 lifts the bound.
+DEFAULT_MAX_OFFSETS_PER_TRIGGER = 100_000
+
 
 @dataclass
 class BatchStats:
@@ -53,7 +58,16 @@ def topic_pattern(contracts: list[TableContract]) -> str:
     return f"^({'|'.join(prefixes)})\\.[^.]+$"
 
 
-def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_id: int, *, stale_guard: bool = False) -> None:
+def apply_table(
+    good: DataFrame,
+    contract: TableContract,
+    lake_root: str,
+    batch_id: int,
+    *,
+    stale_guard: bool = False,
+    truncates: bool | None = None,
+    forward: bool = False,
+) -> None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
     A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
@@ -62,15 +76,21 @@ def apply_table(good: DataFrame, contract: TableContract, lake_root: str, batch_
     a change older than one the history already holds for its key reaches the history only. Without
     it an insert replayed after the key's later delete would bring the row back, since a deleted row
     leaves no position to compare with.
+    ``truncates``: whether the batch holds a truncate, when the caller already knows (saves two Spark jobs).
+    ``forward``: every change is newer than the history's newest, so its write skips the global duplicate check.
     """
     protected = pii.protect(good, contract)
     current = None
-    if protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count():
+    if truncates is None:
+        truncates = bool(protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count())
+    if truncates:
         path = contract.table_path(lake_root)
         current = protected.sparkSession.read.format("hudi").load(path) if table_exists(protected.sparkSession, path) else None
-    r = truncate.resolve(protected, contract, current)
+        r = truncate.resolve(protected, contract, current)
+    else:
+        r = truncate.Resolved(changes=protected, after=protected, removed=None)
     to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
-    history.write_history(to_history, contract, lake_root, batch_id=batch_id)
+    history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward)
     latest = latest_per_key(r.after, contract)
     if stale_guard and contract.mode == "current_state":
         latest = _drop_stale(latest, contract, lake_root)
@@ -118,6 +138,8 @@ class JobState:
     loaded: bool = False
     # topic -> {partition: highest offset applied}; read from the history the first time a topic is seen
     applied: dict[str, dict[int, int]] = field(default_factory=dict)
+    # topic -> the greatest source position its history holds; read with ``applied``, then advanced per batch
+    newest: dict[str, str | None] = field(default_factory=dict)
 
     def note_dead(self, topic: str, contract: TableContract | None) -> None:
         self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
@@ -132,13 +154,25 @@ class JobState:
         topic = contract.topic()
         if topic not in self.applied:
             self.applied[topic] = history.applied_offsets(spark, contract, lake_root)
+            self.newest[topic] = history.newest_position(spark, contract, lake_root)
         done = self.applied[topic]
         return any(lo <= done.get(p, -1) for p, lo in lows.items())
 
-    def advance(self, topic: str, highs: dict[int, int]) -> None:
+    def moves_forward(self, topic: str, lowest_pos: str | None) -> bool:
+        """True when every change of the batch is newer than the newest its history holds (call after ``rereads``).
+
+        Offsets alone do not say so: Debezium re-publishes changes after a connector restart at new offsets.
+        """
+        newest = self.newest.get(topic)
+        return lowest_pos is not None and (newest is None or lowest_pos > newest)
+
+    def advance(self, topic: str, highs: dict[int, int], highest_pos: str | None = None) -> None:
         done = self.applied.setdefault(topic, {})
         for p, hi in highs.items():
             done[p] = max(hi, done.get(p, -1))
+        if highest_pos is not None:
+            newest = self.newest.get(topic)
+            self.newest[topic] = highest_pos if newest is None else max(newest, highest_pos)
 
 
 def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
@@ -245,6 +279,9 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                     F.min_by(err, F.when(drifted, F.col(META_POS))).alias("drift"),
                     F.min(F.when(drifted, F.col(META_POS))).alias("drift_pos"),
                     F.count(err).alias("bad"),
+                    F.count(F.when(F.col(META_OP) == F.lit(truncate.TRUNCATE), 1)).alias("truncates"),
+                    F.min(META_POS).alias("lowest_pos"),
+                    F.max(META_POS).alias("highest_pos"),
                 ).first()
                 if flags["drift"]:
                     # Incompatible with the contract: stop this table only. Its events from the first drifting
@@ -266,8 +303,9 @@ def make_batch_fn(contracts: list[TableContract] | ContractSource, lake_root: st
                 if replay:
                     stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
-                apply_table(good, contract, lake_root, batch_id, stale_guard=replay)
-                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
+                forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
+                apply_table(good, contract, lake_root, batch_id, stale_guard=replay, truncates=flags["truncates"] > 0, forward=forward)
+                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             if dead:
                 all_dead = dead[0]
@@ -300,7 +338,7 @@ def start(
     contracts: list[TableContract] | ContractSource,
     *,
     trigger: str = "available-now",
-    interval: str = "30 seconds",
+    interval: str = DEFAULT_INTERVAL,
     max_offsets_per_trigger: int | None = None,
     log: Log = print,
     stats: BatchStats | None = None,
@@ -315,6 +353,8 @@ def start(
         .option("failOnDataLoss", "true")
         .option("kafka.metadata.max.age.ms", "5000")
     )
+    if max_offsets_per_trigger is None:
+        max_offsets_per_trigger = DEFAULT_MAX_OFFSETS_PER_TRIGGER
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
     writer = (
@@ -331,7 +371,7 @@ def run(
     settings: Settings | None = None,
     *,
     trigger: str = "available-now",
-    interval: str = "30 seconds",
+    interval: str = DEFAULT_INTERVAL,
     max_offsets_per_trigger: int | None = None,
     spark: SparkSession | None = None,
     log: Log = print,
@@ -350,8 +390,8 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trigger", choices=["available-now", "continuous"], default="available-now")
-    p.add_argument("--interval", default="30 seconds", help="processing-time interval of the continuous trigger")
-    p.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    p.add_argument("--interval", default=DEFAULT_INTERVAL, help="processing-time interval of the continuous trigger")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=None, help=f"default {DEFAULT_MAX_OFFSETS_PER_TRIGGER}; 0: unbounded")
     a = p.parse_args(argv)
     stats = run(trigger=a.trigger, interval=a.interval, max_offsets_per_trigger=a.max_offsets_per_trigger)
     print(f"done: {stats.batches} batch(es), {stats.records} change(s), {stats.dead_letters} dead letter(s)")
