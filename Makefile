@@ -4,7 +4,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/local/go/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo lint test unit e2e stack-up stack-down clean-state
+.PHONY: setup demo lint test unit e2e stack-up stack-down clean-state bench
 
 setup:
 	@bash .ci/setup
@@ -38,6 +38,12 @@ unit: setup
 e2e: setup
 	$(VENV)/bin/python -m pytest tests/e2e -m "not access" $(PYTEST_ARGS)
 	$(VENV)/bin/python -m pytest tests/e2e -m access $(PYTEST_ARGS)
+
+# Throughput, freshness and heap of the apply path next to the engine's ceiling, on the real local stack
+# (docs/performance.md). BENCH_EVENTS sets the size: the default 20000 takes under 10 minutes here.
+bench: setup
+	$(VENV)/bin/pip install -q -e '.[bench]'
+	$(VENV)/bin/python -m bench.run
 
 stack-up: setup
 	$(VENV)/bin/cdclake stack up

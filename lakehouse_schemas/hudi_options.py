@@ -26,6 +26,8 @@ AUTO_UPGRADE = "hoodie.write.auto.upgrade"
 COMBINE_BEFORE_UPSERT = "hoodie.combine.before.upsert"
 INDEX_TYPE = "hoodie.index.type"
 METADATA_ENABLE = "hoodie.metadata.enable"
+EMBEDDED_TIMELINE_SERVER = "hoodie.embed.timeline.server"
+MARKERS_TYPE = "hoodie.write.markers.type"
 UPSERT_PARALLELISM = "hoodie.upsert.shuffle.parallelism"
 INSERT_PARALLELISM = "hoodie.insert.shuffle.parallelism"
 DELETE_PARALLELISM = "hoodie.delete.shuffle.parallelism"
@@ -62,8 +64,17 @@ DEFAULT_COMMITS_RETAINED = 50
 
 def common_options(parallelism: int = 2) -> dict[str, str]:
     """What every table this project writes shares: table version 6 (Athena's reader), no auto-upgrade,
-    parallelism, cleaner retention (how far Hudi's own time travel reaches) and the commit-metadata prefix."""
+    parallelism, cleaner retention (how far Hudi's own time travel reaches) and the commit-metadata prefix.
+
+    Per-commit fixed costs off (docs/performance.md): the metadata table is a second Hudi table that
+    every commit also writes (and compacts), and the embedded timeline server starts with every
+    datasource write; the tables here are small per batch, so listing files and writing markers
+    directly is cheaper. Neither changes what a reader sees.
+    """
     return {
+        METADATA_ENABLE: "false",
+        EMBEDDED_TIMELINE_SERVER: "false",
+        MARKERS_TYPE: "DIRECT",
         WRITE_TABLE_VERSION: str(versions.HUDI_TABLE_VERSION),
         AUTO_UPGRADE: "false",
         UPSERT_PARALLELISM: str(parallelism),
@@ -131,12 +142,14 @@ HISTORY_PARTITION_COLUMN = "_cdc_ingest_date"
 SNAPSHOT_PARTITION_COLUMN = "snapshot_date"
 
 
-def history_write_options(contract: TableContract, *, parallelism: int = 2) -> dict[str, str]:
+def history_write_options(contract: TableContract, *, parallelism: int = 2, forward: bool = False) -> dict[str, str]:
     """Append-only change history: key = table key + source position, partitioned by ingest date.
 
     A replay re-ingests a change on a later date, so the partition is not a function of the change:
     the global index finds the copy in its first partition and ``insert`` with drop-duplicates
     keeps that first copy (a change lands once, with its first ingestion time).
+    ``forward``: every change of the batch is newer than any the history holds (the stream checks
+    positions), so none can be a copy: a plain insert, no index lookup over the whole history.
     """
     opts = {
         **common_options(parallelism),
@@ -155,6 +168,8 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2) -> d
         INSERT_DUP_POLICY: "drop",
         COMBINE_BEFORE_INSERT: "true",
     }
+    if forward:
+        opts.update({INSERT_DROP_DUPLICATES: "false", INSERT_DUP_POLICY: "none"})
     return opts
 
 

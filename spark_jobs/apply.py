@@ -23,6 +23,8 @@ def apply_table(
     *,
     stale_guard: bool = False,
     pii_key: pii.KeySource | bytes | None = None,
+    truncates: bool | None = None,
+    forward: bool = False,
 ) -> None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
@@ -32,15 +34,21 @@ def apply_table(
     a change older than one the history already holds for its key reaches the history only. Without
     it an insert replayed after the key's later delete would bring the row back, since a deleted row
     leaves no position to compare with.
+    ``truncates``: whether the batch holds a truncate, when the caller already knows (saves two Spark jobs).
+    ``forward``: every change is newer than the history's newest, so its write skips the global duplicate check.
     """
     protected = pii.protect(good, contract, pii_key)
     current = None
-    if protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count():
+    if truncates is None:
+        truncates = bool(protected.where(F.col(META_OP) == F.lit(truncate.TRUNCATE)).limit(1).count())
+    if truncates:
         path = contract.table_path(lake_root)
         current = protected.sparkSession.read.format("hudi").load(path) if table_exists(protected.sparkSession, path) else None
-    r = truncate.resolve(protected, contract, current)
+        r = truncate.resolve(protected, contract, current)
+    else:
+        r = truncate.Resolved(changes=protected, after=protected, removed=None)
     to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
-    history.write_history(to_history, contract, lake_root, batch_id=batch_id)
+    history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward)
     latest = latest_per_key(r.after, contract)
     if stale_guard and contract.mode == "current_state":
         latest = _drop_stale(latest, contract, lake_root)

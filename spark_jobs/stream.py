@@ -25,17 +25,22 @@ from pyspark.sql import functions as F
 
 from cdc.access.policies import consumer_group_prefix
 from cdc.errors import CdcLakeError
-from cdc.events import META_POS
+from cdc.events import META_OP, META_POS
 from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import cascade, dlq, history
+from spark_jobs import cascade, dlq, history, truncate
 from spark_jobs.apply import apply_table
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
 from spark_jobs.drift import DRIFT_PREFIX, NO_CONTRACT_PREFIX, BlockedTables
 from spark_jobs.pii import KeySource, key_source
 from spark_jobs.session import build_session
+
+# A short trigger: a change is visible a few seconds after its batch starts (docs/performance.md).
+DEFAULT_INTERVAL = "5 seconds"
+# A bounded batch keeps the driver's memory flat however far behind the job starts; 0 lifts the bound.
+DEFAULT_MAX_OFFSETS_PER_TRIGGER = 100_000
 
 
 @dataclass
@@ -91,6 +96,8 @@ class JobState:
     loaded: bool = False
     # topic -> {partition: highest offset applied}; read from the history the first time a topic is seen
     applied: dict[str, dict[int, int]] = field(default_factory=dict)
+    # topic -> the greatest source position its history holds; read with ``applied``, then advanced per batch
+    newest: dict[str, str | None] = field(default_factory=dict)
 
     def note_dead(self, topic: str, contract: TableContract | None) -> None:
         self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
@@ -105,13 +112,25 @@ class JobState:
         topic = contract.topic()
         if topic not in self.applied:
             self.applied[topic] = history.applied_offsets(spark, contract, lake_root)
+            self.newest[topic] = history.newest_position(spark, contract, lake_root)
         done = self.applied[topic]
         return any(lo <= done.get(p, -1) for p, lo in lows.items())
 
-    def advance(self, topic: str, highs: dict[int, int]) -> None:
+    def moves_forward(self, topic: str, lowest_pos: str | None) -> bool:
+        """True when every change of the batch is newer than the newest its history holds (call after ``rereads``).
+
+        Offsets alone do not say so: Debezium re-publishes changes after a connector restart at new offsets.
+        """
+        newest = self.newest.get(topic)
+        return lowest_pos is not None and (newest is None or lowest_pos > newest)
+
+    def advance(self, topic: str, highs: dict[int, int], highest_pos: str | None = None) -> None:
         done = self.applied.setdefault(topic, {})
         for p, hi in highs.items():
             done[p] = max(hi, done.get(p, -1))
+        if highest_pos is not None:
+            newest = self.newest.get(topic)
+            self.newest[topic] = highest_pos if newest is None else max(newest, highest_pos)
 
 
 def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
@@ -209,6 +228,9 @@ def make_batch_fn(
                     F.min_by(err, F.when(drifted, F.col(META_POS))).alias("drift"),
                     F.min(F.when(drifted, F.col(META_POS))).alias("drift_pos"),
                     F.count(err).alias("bad"),
+                    F.count(F.when(F.col(META_OP) == F.lit(truncate.TRUNCATE), 1)).alias("truncates"),
+                    F.min(META_POS).alias("lowest_pos"),
+                    F.max(META_POS).alias("highest_pos"),
                 ).first()
                 if flags["drift"]:
                     # Incompatible with the contract: stop this table only. Its events from the first drifting
@@ -230,9 +252,12 @@ def make_batch_fn(
                 if replay:
                     stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
-                apply_table(good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key)
+                forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
+                apply_table(
+                    good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0, forward=forward
+                )
                 applied.append((contract, decoded.where(F.col(ERROR_COLUMN).isNull())))
-                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic})
+                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
                 stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
             cascade.apply(applied, list(by_topic.values()), lake_root, batch_id, log)
             if dead:
@@ -267,7 +292,7 @@ def start(
     contracts: list[TableContract] | ContractSource,
     *,
     trigger: str = "available-now",
-    interval: str = "30 seconds",
+    interval: str = DEFAULT_INTERVAL,
     max_offsets_per_trigger: int | None = None,
     log: Log = print,
     stats: BatchStats | None = None,
@@ -288,6 +313,8 @@ def start(
         # The writer's MSK grant names this prefix: the job's groups, not every Spark job's.
         .option("groupIdPrefix", consumer_group_prefix(settings.source.name))
     )
+    if max_offsets_per_trigger is None:
+        max_offsets_per_trigger = DEFAULT_MAX_OFFSETS_PER_TRIGGER
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
     writer = (
@@ -304,7 +331,7 @@ def run(
     settings: Settings | None = None,
     *,
     trigger: str = "available-now",
-    interval: str = "30 seconds",
+    interval: str = DEFAULT_INTERVAL,
     max_offsets_per_trigger: int | None = None,
     spark: SparkSession | None = None,
     log: Log = print,
@@ -323,8 +350,8 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trigger", choices=["available-now", "continuous"], default="available-now")
-    p.add_argument("--interval", default="30 seconds", help="processing-time interval of the continuous trigger")
-    p.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    p.add_argument("--interval", default=DEFAULT_INTERVAL, help="processing-time interval of the continuous trigger")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=None, help=f"default {DEFAULT_MAX_OFFSETS_PER_TRIGGER}; 0: unbounded")
     a = p.parse_args(argv)
     stats = run(trigger=a.trigger, interval=a.interval, max_offsets_per_trigger=a.max_offsets_per_trigger)
     print(f"done: {stats.batches} batch(es), {stats.records} change(s), {stats.dead_letters} dead letter(s)")
