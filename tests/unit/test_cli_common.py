@@ -126,8 +126,8 @@ def test_the_real_cli_turns_a_bad_settings_value_into_one_line(fresh_settings):
     assert r.exit_code == 2, r.output
     assert r.output.splitlines() == [
         (
-            "cdclake error: invalid settings: CDCLAKE_SOURCE__PORT='abc': Input should be a valid integer, unable to parse string "
-            "as an integer; next step: fix the environment variable (README: Settings)"
+            "cdclake error: invalid settings: CDCLAKE_SOURCE__PORT='abc': must be a TCP port number 1..65535; "
+            "next step: fix or unset CDCLAKE_SOURCE__PORT (docs: README.md, Settings)"
         )
     ]
 
