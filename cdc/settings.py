@@ -59,7 +59,19 @@ class SourceSettings(BaseModel):
 
 
 class KafkaSettings(BaseModel):
+    """Brokers and how every Kafka client logs in (rendered per client by cdc/kafka_security.py)."""
+
     bootstrap_servers: str = "127.0.0.1:19092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "AWS_MSK_IAM"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = Field(None, description="CDCLAKE_KAFKA__SASL_PASSWORD; or sasl_secret_id")
+    sasl_secret_id: str | None = Field(None, description='Secrets Manager secret {"username","password"} (MSK SCRAM format)')
+    ssl_ca_location: Path | None = Field(None, description="PEM file of the brokers' CA; None: the system CAs (enough for MSK)")
+    region: str | None = Field(None, description="AWS region of MSK IAM tokens and the SCRAM secret; default: access.region")
+    topic_retention_ms: int = Field(
+        -1, description="retention of the topics the connector creates: longer than the job's longest outage (-1: forever, the local default)"
+    )
 
 
 class ConnectSettings(BaseModel):

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from cdc.errors import CdcLakeError
 from cdc.events import META_OP, META_POS
+from cdc.kafka_security import check_login, spark_kafka_options
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
 from spark_jobs import dlq, history, pii, truncate
@@ -308,7 +309,7 @@ def start(
     stats = stats if stats is not None else BatchStats()
     reader = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+        .options(**spark_kafka_options(settings))
         .option("subscribePattern", topic_pattern(contracts() if callable(contracts) else contracts))
         .option("startingOffsets", "earliest")
         # A gap in the topic (retention deleted unread changes) must stop the job, not be skipped.
@@ -338,6 +339,7 @@ def run(
 ) -> BatchStats:
     settings = settings or get_settings()
     contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
+    check_login(settings)  # a wrong password or CA stops here with one line naming the setting
     spark = spark or build_session(settings, "cdclake-stream", log)
     query, stats = start(
         spark, settings, contracts, trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=log

@@ -157,10 +157,15 @@ module "emr_serverless_stream" {
   job_execution_role_arn = module.iam_access.role_arns["writer"]
   entry_point_uri        = "${module.artifacts_bucket.s3_uri}/${var.stream_entry_point_key}"
   python_archive_uri     = var.emr_image_uri == null ? "${module.artifacts_bucket.s3_uri}/${var.python_archive_key}" : null
+  spark_jars             = [for j in var.job_jars : "${module.artifacts_bucket.s3_uri}/${var.job_jars_prefix}${j}"]
   log_uri                = "${module.artifacts_bucket.s3_uri}/emr-serverless-logs/"
   job_environment = {
     CDCLAKE_SOURCE__NAME             = var.source_name
     CDCLAKE_KAFKA__BOOTSTRAP_SERVERS = var.msk_bootstrap_servers
+    # MSK's IAM listener (9098): the job's runtime role logs in (cdc/kafka_security.py).
+    CDCLAKE_KAFKA__SECURITY_PROTOCOL = "SASL_SSL"
+    CDCLAKE_KAFKA__SASL_MECHANISM    = "AWS_MSK_IAM"
+    CDCLAKE_KAFKA__REGION            = var.region
     CDCLAKE_LAKE__ROOT               = local.lake_root_uri
     CDCLAKE_LAKE__CHECKPOINT_ROOT    = local.checkpoint_root_uri
     CDCLAKE_LAKE__S3_REGION          = var.region

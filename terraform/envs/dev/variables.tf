@@ -158,9 +158,28 @@ variable "source_name" {
 }
 
 variable "emr_release_label" {
-  description = "EMR release of the streaming application."
+  description = "EMR release of the streaming application: Spark 3.5 / Scala 2.12 / Java 17, as tested (cdc/versions.py EMR_PROFILE)."
   type        = string
-  default     = "emr-spark-8.0.0"
+  default     = "emr-7.12.0"
+}
+
+variable "job_jars_prefix" {
+  description = "Key prefix, in the artifacts bucket, of the job bundle's jars (`cdclake deploy upload` writes them there)."
+  type        = string
+  default     = "jobs/jars/"
+}
+
+variable "job_jars" {
+  description = "File names of the job bundle's jars (cdc/versions.py JOB_JARS; tests/unit/test_runtime_pins.py compares), given to the job as spark.jars."
+  type        = list(string)
+  default = [
+    "hudi-spark3.5-bundle_2.12-1.1.1.jar",
+    "spark-sql-kafka-0-10_2.12-3.5.7.jar",
+    "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
+    "kafka-clients-3.4.1.jar",
+    "commons-pool2-2.11.1.jar",
+    "aws-msk-iam-auth-2.3.9-all.jar",
+  ]
 }
 
 variable "emr_image_uri" {

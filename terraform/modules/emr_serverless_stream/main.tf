@@ -42,6 +42,7 @@ resource "aws_emrserverless_application" "this" {
 }
 
 locals {
+  # The jars come from spark.jars (the job bundle); the job resolves none itself.
   environment = merge(var.job_environment, { CDCLAKE_SPARK__ADD_JARS = "false" })
 
   python_conf = var.python_archive_uri == null ? {} : {
@@ -54,7 +55,6 @@ locals {
   spark_conf = merge(
     local.python_conf,
     length(var.spark_jars) > 0 ? { "spark.jars" = join(",", var.spark_jars) } : {},
-    length(var.spark_packages) > 0 ? { "spark.jars.packages" = join(",", var.spark_packages) } : {},
     # Hudi's Glue sync and Spark SQL use the Glue Data Catalog as the metastore.
     { "spark.hadoop.hive.metastore.client.factory.class" = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory" },
     { for k, v in local.environment : "spark.emr-serverless.driverEnv.${k}" => v },
