@@ -93,8 +93,9 @@ class SparkSettings(BaseModel):
     master: str = "local[2]"
     driver_memory: str = "4g"
     shuffle_partitions: int = 2
-    # On EMR the platform provides Hudi and the Kafka source: set to false there.
+    # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
+    jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")
 
 
 class AccessSettings(BaseModel):

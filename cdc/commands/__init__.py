@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module defines ``commands: list[click.Command]``; add a module here to add its commands.
-MODULES: tuple[str, ...] = ("access", "recovery", "timetravel", "dms", "dlq", "contracts")
+MODULES: tuple[str, ...] = ("access", "recovery", "timetravel", "dms", "dlq", "contracts", "deploy")
 
 
 def register(main: click.Group) -> None:

@@ -189,9 +189,9 @@ variable "emr_image_uri" {
 }
 
 variable "python_archive_key" {
-  description = "Key, in the artifacts bucket, of the packed virtualenv with cdclake (used when emr_image_uri is null)."
+  description = "Key, in the artifacts bucket, of the job bundle's Python archive (`cdclake deploy bundle`: pip install --target of cdclake and its dependencies, no pyspark), used when emr_image_uri is null."
   type        = string
-  default     = "jobs/cdclake-venv.tar.gz"
+  default     = "jobs/cdclake-python.tar.gz"
 }
 
 variable "stream_entry_point_key" {

@@ -45,11 +45,12 @@ locals {
   # The jars come from spark.jars (the job bundle); the job resolves none itself.
   environment = merge(var.job_environment, { CDCLAKE_SPARK__ADD_JARS = "false" })
 
+  # The bundle's archive is a site-packages tree (pip install --target): it goes on PYTHONPATH of the
+  # image's Python, which must be the bundle's minor (manifest.json "python", 3.11; see docs/aws-runbook.md).
   python_conf = var.python_archive_uri == null ? {} : {
-    "spark.archives"                                       = "${var.python_archive_uri}#environment"
-    "spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON" = "./environment/bin/python"
-    "spark.emr-serverless.driverEnv.PYSPARK_PYTHON"        = "./environment/bin/python"
-    "spark.executorEnv.PYSPARK_PYTHON"                     = "./environment/bin/python"
+    "spark.archives"                            = "${var.python_archive_uri}#cdclake"
+    "spark.emr-serverless.driverEnv.PYTHONPATH" = "./cdclake"
+    "spark.executorEnv.PYTHONPATH"              = "./cdclake"
   }
 
   spark_conf = merge(

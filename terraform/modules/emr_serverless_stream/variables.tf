@@ -96,7 +96,7 @@ variable "max_failed_attempts_per_hour" {
 }
 
 variable "python_archive_uri" {
-  description = "s3:// URI of a packed virtualenv (venv-pack) with cdclake installed and pyspark/py4j removed, used as ./environment; null when image_uri already has cdclake."
+  description = "s3:// URI of the job bundle's Python archive (`cdclake deploy bundle`: cdclake and its dependencies, no pyspark), unpacked as ./cdclake on PYTHONPATH; null when image_uri already has cdclake."
   type        = string
   default     = null
 }
