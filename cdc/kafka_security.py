@@ -50,24 +50,31 @@ class KafkaLogin:
         return self.protocol.startswith("SASL_")
 
 
-def _scram_from_secret(secret_id: str, region: str | None) -> tuple[str, str]:
-    """MSK's SCRAM secrets (AmazonMSK_*) hold ``{"username": ..., "password": ...}``."""
+def secret_json(secret_id: str, region: str | None, setting: str, fields: tuple[str, ...] = ("password",)) -> dict:
+    """A Secrets Manager secret holding a JSON object with ``fields``; errors name the setting."""
     import boto3
 
     try:
         raw = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=secret_id)["SecretString"]
-        doc = json.loads(raw)
-        return doc["username"], doc["password"]
-    except (KeyError, ValueError, TypeError) as e:
-        raise ConfigError(
-            f"Secrets Manager secret {secret_id} ({SECRET_ENV}) is not a JSON object with username and password",
-            next_step='store it as {"username": "...", "password": "..."} (the MSK SCRAM secret format)',
-        ) from e
     except Exception as e:
         raise ConfigError(
-            f"cannot read Secrets Manager secret {secret_id} ({SECRET_ENV}): {type(e).__name__}: {e}",
+            f"cannot read Secrets Manager secret {secret_id} ({setting}): {type(e).__name__}: {e}",
             next_step="check the secret id and region, and that the role may secretsmanager:GetSecretValue (and kms:Decrypt) on it",
         ) from e
+    try:
+        doc = json.loads(raw)
+        return {f: doc[f] for f in fields}
+    except (KeyError, ValueError, TypeError) as e:
+        raise ConfigError(
+            f"Secrets Manager secret {secret_id} ({setting}) is not a JSON object with {', '.join(fields)}",
+            next_step="store it as " + json.dumps({f: "..." for f in fields}),
+        ) from e
+
+
+def _scram_from_secret(secret_id: str, region: str | None) -> tuple[str, str]:
+    """MSK's SCRAM secrets (AmazonMSK_*) hold ``{"username": ..., "password": ...}``."""
+    doc = secret_json(secret_id, region, SECRET_ENV, ("username", "password"))
+    return doc["username"], doc["password"]
 
 
 def resolve(settings: Settings) -> KafkaLogin:

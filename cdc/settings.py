@@ -56,6 +56,7 @@ class SourceSettings(BaseModel):
     server_id: int = 184054
     databases: list[str] = Field(default_factory=lambda: ["Chinook"])
     ssl_mode: str = "disabled"
+    password_secret_id: str | None = Field(None, description='Secrets Manager secret {"password": ...} (the RDS/Aurora format); the AWS jobs use it')
 
 
 class KafkaSettings(BaseModel):
@@ -185,6 +186,10 @@ class Settings(BaseSettings):
         return {}
 
     def source_password(self) -> str:
+        if self.source.password is None and self.source.password_secret_id:
+            from cdc.kafka_security import secret_json
+
+            return secret_json(self.source.password_secret_id, self.access.region, "CDCLAKE_SOURCE__PASSWORD_SECRET_ID")["password"]
         return _secret(self.source.password, self.local_credentials().get("source_password"), "CDCLAKE_SOURCE__PASSWORD")
 
     def source_admin_password(self) -> str:

@@ -4,7 +4,8 @@ Layout of the bundle folder (uploaded as is under the artifacts prefix):
   cdclake-python.tar.gz  this package and its dependencies (``pip install --target``), pyspark excluded:
                          the runtime brings Spark; on a driver, unpack it onto PYTHONPATH
   jars/                  cdc/versions.py JOB_JARS (Hudi bundle, Kafka source, aws-msk-iam-auth), by path
-  stream.py              the entry point (spark_jobs/stream.py)
+  stream.py              the entry point of the streaming job (spark_jobs/stream.py)
+  upkeep.py              the entry point of scheduled `cdclake` commands (snapshot, catalog sync, reconcile)
   manifest.json          versions, file names and SHA-256 of every file
 """
 
@@ -30,6 +31,9 @@ Log = Callable[[str], None]
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 ARCHIVE = "cdclake-python.tar.gz"
 ENTRY_POINT = "stream.py"
+UPKEEP_ENTRY_POINT = "upkeep.py"
+# The scheduled jobs run the same CLI as an operator does locally (cdclake = cdc.cli:main).
+UPKEEP_SOURCE = '"""EMR Serverless entry point: `cdclake <arguments>`."""\n\nfrom cdc.cli import main\n\nmain()\n'
 MANIFEST = "manifest.json"
 # Provided by the Spark runtime; shipping a second copy would shadow the platform's.
 RUNTIME_PROVIDED = {"pyspark", "py4j"}
@@ -113,7 +117,8 @@ def build(settings: Settings, out_dir: Path, *, log: Log = print, pip_args: tupl
     build_python_archive(out_dir / ARCHIVE, log, pip_args=pip_args)
     jars = [fetch_jar(settings, c, out_dir / "jars", log) for c in versions.JOB_JARS]
     shutil.copyfile(project_root() / "spark_jobs" / "stream.py", out_dir / ENTRY_POINT)
-    files = [out_dir / ARCHIVE, out_dir / ENTRY_POINT, *jars]
+    (out_dir / UPKEEP_ENTRY_POINT).write_text(UPKEEP_SOURCE)
+    files = [out_dir / ARCHIVE, out_dir / ENTRY_POINT, out_dir / UPKEEP_ENTRY_POINT, *jars]
     manifest = {
         "pyspark": versions.PYSPARK,
         "scala": versions.SCALA_BINARY,

@@ -43,6 +43,7 @@ def rendered() -> dict[str, dict]:
         "connector.msk.json": debezium.render(msk_settings(), chinook, target="msk", secret_arn=SOURCE_SECRET),
         "dms.task-settings.json": dms_config.task_settings,
         "dms.table-mappings.json": dms_config.table_mappings,
+        "dms.kafka-settings.json": dms_config.kafka_settings,
     }
 
 

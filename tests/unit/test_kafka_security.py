@@ -123,3 +123,14 @@ def test_login_failures_are_explained(text, names):
     err = ks.explain_kafka_error(settings(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512"), text)
     assert err is not None and names in str(err)
     assert ks.explain_kafka_error(settings(), "Broker: Unknown topic or partition") is None
+
+
+@mock_aws
+def test_source_password_from_secrets_manager():
+    sm = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = sm.create_secret(Name="aurora", SecretString=json.dumps({"username": "cdc", "password": "src-pw", "host": "h"}))["ARN"]
+    s = Settings(source={"password_secret_id": arn}, access={"region": "eu-west-1"}, stack={"state_dir": "/nonexistent"})
+    assert s.source_password() == "src-pw"
+    missing = Settings(source={"password_secret_id": "nope"}, access={"region": "eu-west-1"}, stack={"state_dir": "/nonexistent"})
+    with pytest.raises(ConfigError, match="CDCLAKE_SOURCE__PASSWORD_SECRET_ID"):
+        missing.source_password()

@@ -199,3 +199,27 @@ variable "stream_entry_point_key" {
   type        = string
   default     = "jobs/stream.py"
 }
+
+variable "upkeep_entry_point_key" {
+  description = "Key, in the artifacts bucket, of the job bundle's upkeep.py (the scheduled `cdclake` commands)."
+  type        = string
+  default     = "jobs/upkeep.py"
+}
+
+variable "source_host" {
+  description = "Writer endpoint of the Aurora cluster (the scheduled reconcile reads the source there)."
+  type        = string
+  default     = "aurora-writer.cluster-example.eu-west-1.rds.amazonaws.com"
+}
+
+variable "dms_render_dir" {
+  description = "Folder of `cdclake dms render --out DIR` (task-settings.json, table-mappings.json, kafka-settings.json); null: no DMS capture."
+  type        = string
+  default     = null
+}
+
+variable "dms_secrets_access_role_arn" {
+  description = "Role DMS assumes to read source_secret_arn (needed with dms_render_dir)."
+  type        = string
+  default     = null
+}
