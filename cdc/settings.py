@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "CDCLAKE_"
@@ -37,6 +37,7 @@ class StackSettings(BaseModel):
     mariadb_port: int = 13306
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
+    kafka_sasl_ssl_port: int | None = Field(None, description="opt-in SASL_SSL listener (SCRAM-SHA-512, local CA): what MSK's 9096 looks like")
     connect_port: int = 18083
     s3_port: int = 19000
     start_timeout_s: float = 180.0
@@ -164,9 +165,18 @@ class Settings(BaseSettings):
     pii: PiiSettings = Field(default_factory=PiiSettings)
     timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
-    contracts_dir: Path | None = Field(
-        None, description="CDCLAKE_CONTRACTS_DIR: folder of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables"
+    contracts_dir: Path | str | None = Field(
+        None,
+        description="CDCLAKE_CONTRACTS_DIR: folder (or s3://bucket/prefix) of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables",
     )
+
+    @field_validator("contracts_dir", mode="before")
+    @classmethod
+    def _local_or_s3(cls, v: object) -> object:
+        # s3:// stays a string (a Path would fold the "//"); anything else is a local folder.
+        if v is None or (isinstance(v, str) and v.startswith(("s3://", "s3a://"))):
+            return v
+        return Path(v)
 
     @property
     def lake_root(self) -> str:

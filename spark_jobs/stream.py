@@ -23,6 +23,7 @@ from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.contracts_remote import is_remote, mirrored_loader
 from cdc.errors import CdcLakeError
 from cdc.events import META_OP, META_POS
 from cdc.kafka_security import check_login, spark_kafka_options
@@ -338,7 +339,10 @@ def run(
     log: Log = print,
 ) -> BatchStats:
     settings = settings or get_settings()
-    contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
+    if is_remote(settings.contracts_dir):
+        contracts = mirrored_loader(settings, settings.contracts_dir, settings.source.name, lambda d: contract_reloader(d, log), log)
+    else:
+        contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
     check_login(settings)  # a wrong password or CA stops here with one line naming the setting
     spark = spark or build_session(settings, "cdclake-stream", log)
     query, stats = start(
