@@ -24,8 +24,9 @@ MESSAGES = [json.loads(line) for line in (FIXTURES / "messages.jsonl").read_text
 TOPIC = CONTRACT.topic()
 
 
-@pytest.fixture(scope="module")
-def spark():
+# Also under ANSI mode (Spark 4's default): a value that does not fit must still become a dead letter.
+@pytest.fixture(scope="module", params=[False, True], ids=["ansi-off", "ansi-on"])
+def spark(request):
     from pyspark.sql import SparkSession
 
     s = (
@@ -36,6 +37,7 @@ def spark():
         .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
+    s.conf.set("spark.sql.ansi.enabled", str(request.param).lower())
     yield s
     s.stop()
 

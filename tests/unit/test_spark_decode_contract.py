@@ -73,8 +73,9 @@ ROW = {
 }
 
 
-@pytest.fixture(scope="module")
-def spark():
+# Also under ANSI mode (Spark 4's default): a value that does not fit must still become a dead letter.
+@pytest.fixture(scope="module", params=[False, True], ids=["ansi-off", "ansi-on"])
+def spark(request):
     from pyspark.sql import SparkSession
 
     s = (
@@ -85,6 +86,7 @@ def spark():
         .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
+    s.conf.set("spark.sql.ansi.enabled", str(request.param).lower())
     yield s
     s.stop()
 

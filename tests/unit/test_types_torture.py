@@ -25,8 +25,9 @@ CONTRACTS = {c.table: c for c in load_contracts(directory=HERE / "contracts" / "
 RECORDS = [json.loads(line) for line in (HERE / "debezium" / "torture.jsonl").read_text().splitlines()]
 
 
-@pytest.fixture(scope="module")
-def spark():
+# Also under ANSI mode (Spark 4's default): a value that does not fit must still become a dead letter.
+@pytest.fixture(scope="module", params=[False, True], ids=["ansi-off", "ansi-on"])
+def spark(request):
     from pyspark.sql import SparkSession
 
     # A plain session, whatever ran before: the builder's options are shared process-wide, and a
@@ -43,6 +44,7 @@ def spark():
         .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
+    s.conf.set("spark.sql.ansi.enabled", str(request.param).lower())
     yield s
     s.stop()
 
