@@ -44,17 +44,21 @@ def test_msk_iam_for_spark_and_librdkafka():
     assert history["schema.history.internal.consumer.sasl.client.callback.handler.class"] == ks.IAM_CALLBACK_HANDLER
 
 
-def test_iam_token_callback_signs_with_the_region(monkeypatch):
-    import sys
-    import types
+def test_iam_token_callback_signs_a_kafka_connect_request_for_the_region(monkeypatch):
+    import base64
+    import time
+    from urllib.parse import parse_qs, urlparse
 
-    calls = []
-    fake = types.ModuleType("aws_msk_iam_sasl_signer")
-    fake.MSKAuthTokenProvider = types.SimpleNamespace(generate_auth_token=lambda region: calls.append(region) or ("tok", 1_700_000_000_000))
-    monkeypatch.setitem(sys.modules, "aws_msk_iam_sasl_signer", fake)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret")
     cb = ks.librdkafka_config(settings(security_protocol="SASL_SSL", sasl_mechanism="AWS_MSK_IAM", region="eu-west-1"))["oauth_cb"]
-    assert cb("") == ("tok", 1_700_000_000.0)
-    assert calls == ["eu-west-1"]
+    token, expiry_s = cb("")
+    url = urlparse(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    query = parse_qs(url.query)
+    assert url.netloc == "kafka.eu-west-1.amazonaws.com"
+    assert query["Action"] == ["kafka-cluster:Connect"]
+    assert query["X-Amz-Credential"][0].startswith("AKIAEXAMPLEKEY/") and "/eu-west-1/kafka-cluster/" in query["X-Amz-Credential"][0]
+    assert time.time() < expiry_s < time.time() + 3600  # seconds, as librdkafka wants them
 
 
 def test_scram_over_tls_with_a_private_ca(tmp_path):
