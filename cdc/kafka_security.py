@@ -196,16 +196,17 @@ def connector_history_config(settings: Settings) -> dict[str, str]:
 def explain_kafka_error(settings: Settings, message: str) -> ConfigError | None:
     """A librdkafka/Java error text -> one error naming the setting to fix; None when it is not a login problem."""
     text = message.lower()
-    if "authentication" in text or ("sasl" in text and ("fail" in text or "invalid" in text)):
-        who = settings.kafka.sasl_username or "(from the secret)"
-        return ConfigError(
-            f"Kafka at {settings.kafka.bootstrap_servers} rejected the {settings.kafka.sasl_mechanism} login of user {who}",
-            next_step=f"check {PASSWORD_ENV} (or {SECRET_ENV}) and {USERNAME_ENV}; for MSK IAM, the role's kafka-cluster:Connect permission",
-        )
+    # TLS first: a handshake error names the sasl_ssl:// listener too.
     if "certificate verify failed" in text or "ssl handshake failed" in text or "pkix path" in text or "unable to get local issuer" in text:
         return ConfigError(
             f"the TLS certificate of Kafka at {settings.kafka.bootstrap_servers} is not trusted",
             next_step=f"set {CA_ENV} to the PEM file of the CA that signed the brokers' certificates (now: {settings.kafka.ssl_ca_location or 'system CAs'})",
+        )
+    if "authentication failed" in text or "sasl authentication error" in text:
+        who = settings.kafka.sasl_username or "(from the secret)"
+        return ConfigError(
+            f"Kafka at {settings.kafka.bootstrap_servers} rejected the {settings.kafka.sasl_mechanism} login of user {who}",
+            next_step=f"check {PASSWORD_ENV} (or {SECRET_ENV}) and {USERNAME_ENV}; for MSK IAM, the role's kafka-cluster:Connect permission",
         )
     return None
 
@@ -224,6 +225,7 @@ def check_login(settings: Settings, timeout_s: float = 15.0) -> int:
     try:
         topics = admin.list_topics(timeout=timeout_s).topics
     except KafkaException as e:
+        admin.poll(1)  # librdkafka hands the per-connection errors (auth, TLS) to error_cb only when polled
         for text in [*errors, str(e)]:
             explained = explain_kafka_error(settings, text)
             if explained:
