@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from cdc.settings_checks import (
@@ -61,6 +61,9 @@ class StackSettings(BaseModel):
     mariadb_port: Port = 13306
     kafka_port: Port = 19092
     kafka_controller_port: Port = 19093
+    kafka_sasl_ssl_port: Port | None = Field(
+        None, description="opt-in SASL_SSL listener (SCRAM-SHA-512, local CA): what MSK's 9096 looks like"
+    )
     connect_port: Port = 18083
     s3_port: Port = 19000
     start_timeout_s: float = 180.0
@@ -82,6 +85,7 @@ class SourceSettings(BaseModel):
     )
     databases: list[Identifier] = Field(default_factory=lambda: ["Chinook"])
     ssl_mode: SslMode = "disabled"
+    password_secret_id: str | None = Field(None, description='Secrets Manager secret {"password": ...} (the RDS/Aurora format); the AWS jobs use it')
 
     @property
     def effective_server_id(self) -> int:
@@ -94,7 +98,19 @@ class SourceSettings(BaseModel):
 
 
 class KafkaSettings(BaseModel):
+    """Brokers and how every Kafka client logs in (rendered per client by cdc/kafka_security.py)."""
+
     bootstrap_servers: str = "127.0.0.1:19092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "AWS_MSK_IAM"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = Field(None, description="CDCLAKE_KAFKA__SASL_PASSWORD; or sasl_secret_id")
+    sasl_secret_id: str | None = Field(None, description='Secrets Manager secret {"username","password"} (MSK SCRAM format)')
+    ssl_ca_location: Path | None = Field(None, description="PEM file of the brokers' CA; None: the system CAs (enough for MSK)")
+    region: str | None = Field(None, description="AWS region of MSK IAM tokens and the SCRAM secret; default: access.region")
+    topic_retention_ms: int = Field(
+        -1, description="retention of the topics the connector creates: longer than the job's longest outage (-1: forever, the local default)"
+    )
 
 
 class ConnectSettings(BaseModel):
@@ -116,8 +132,9 @@ class SparkSettings(BaseModel):
     master: str = "local[2]"
     driver_memory: str = "4g"
     shuffle_partitions: int = 2
-    # On EMR the platform provides Hudi and the Kafka source: set to false there.
+    # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
+    jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")
 
 
 class AccessSettings(BaseModel):
@@ -213,9 +230,18 @@ class Settings(BaseSettings):
     timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     dms: DmsSettings = Field(default_factory=DmsSettings)
-    contracts_dir: Path | None = Field(
-        None, description="CDCLAKE_CONTRACTS_DIR: folder of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables"
+    contracts_dir: Path | str | None = Field(
+        None,
+        description="CDCLAKE_CONTRACTS_DIR: folder (or s3://bucket/prefix) of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables",
     )
+
+    @field_validator("contracts_dir", mode="before")
+    @classmethod
+    def _local_or_s3(cls, v: object) -> object:
+        # s3:// stays a string (a Path would fold the "//"); anything else is a local folder.
+        if v is None or (isinstance(v, str) and v.startswith(("s3://", "s3a://"))):
+            return v
+        return Path(str(v))
 
     @property
     def lake_root(self) -> str:
@@ -235,6 +261,10 @@ class Settings(BaseSettings):
         return {}
 
     def source_password(self) -> str:
+        if self.source.password is None and self.source.password_secret_id:
+            from cdc.secrets import secret_json
+
+            return secret_json(self.source.password_secret_id, self.access.region, "CDCLAKE_SOURCE__PASSWORD_SECRET_ID")["password"]
         return _secret(self.source.password, self.local_credentials().get("source_password"), "CDCLAKE_SOURCE__PASSWORD")
 
     def source_admin_password(self) -> str:

@@ -4,9 +4,9 @@ Why these and not the ones in stack-facts: the Maven Central mirror this project
 is built and tested against serves no Hudi bundle for Spark 4.0
 (``hudi-spark4.0-bundle_2.13`` answers 404 for 1.1.0, 1.1.1 and 1.2.0), so the
 local runtime is the newest line that resolves end to end: Spark 3.5 / Scala 2.12
-with the Hudi 1.1 bundle for it. The job code uses only APIs common to Spark 3.5
-and 4.0; on EMR (emr-spark-8.0.0: Spark 4.0.2, Hudi 1.1.0) it runs with the
-platform's own Hudi jar, see ``EMR_PROFILE``.
+with the Hudi 1.1 bundle for it. AWS runs the same: an EMR 7 release (Spark 3.5,
+Scala 2.12, Java 17) with this Hudi bundle shipped in the job bundle, see ``EMR_PROFILE``
+(tests/unit/test_runtime_pins.py compares it with Terraform).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ SPARK_JARS = (
 )
 
 # Runtime dependencies of the jars above that pyspark does not ship (listed, since the set is non-transitive).
-SPARK_JARS_EXTRA = (
+KAFKA_SOURCE_DEPS = (
     f"org.apache.spark:spark-token-provider-kafka-0-10_{SCALA_BINARY}:{PYSPARK}",
     "org.apache.kafka:kafka-clients:3.4.1",
     "org.apache.commons:commons-pool2:2.11.1",
-    f"com.amazonaws:aws-java-sdk-bundle:{AWS_SDK_V1_BUNDLE}",
 )
+SPARK_JARS_EXTRA = (*KAFKA_SOURCE_DEPS, f"com.amazonaws:aws-java-sdk-bundle:{AWS_SDK_V1_BUNDLE}")
 
 # Broker and Connect worker: one classpath, same Kafka version for both.
 KAFKA_JARS = (
@@ -57,11 +57,41 @@ DEBEZIUM_PLUGINS = {
     "mysql": f"io.debezium:debezium-connector-mysql:{DEBEZIUM}:tar.gz:plugin",
 }
 
-# What the same job is submitted with on AWS (documented, not resolvable here).
+MSK_IAM_AUTH = "2.3.9"  # software.amazon.msk:aws-msk-iam-auth, the shaded "all" jar (its AWS SDK inside)
+
+# What the job ships to EMR Serverless in its bundle (`cdclake deploy bundle`), passed as spark.jars by
+# path: no download at job start. The same Hudi bundle and Kafka source as the tests; EMR's own Hudi
+# (/usr/lib/hudi) is never put on the classpath. S3 access on EMR is the platform's (EMRFS / s3a).
+JOB_JARS = (
+    f"org.apache.hudi:hudi-spark3.5-bundle_{SCALA_BINARY}:{HUDI}",
+    f"org.apache.spark:spark-sql-kafka-0-10_{SCALA_BINARY}:{PYSPARK}",
+    *KAFKA_SOURCE_DEPS,
+    f"software.amazon.msk:aws-msk-iam-auth:{MSK_IAM_AUTH}:jar:all",
+)
+
+# The runtime the job is deployed on: the EMR release whose Spark minor, Scala and Java are the ones
+# `make test` runs (pyspark PYSPARK above). emr-spark-8.0.0 (Spark 4.0, Scala 2.13) waits for a Spark 4
+# Hudi bundle that the registry serves; moving means bumping PYSPARK, SCALA_BINARY and this together.
 EMR_PROFILE = {
-    "release": "emr-spark-8.0.0",
-    "spark": "4.0.2",
-    "scala": "2.13",
-    "hudi_bundle": "org.apache.hudi:hudi-spark4.0-bundle_2.13:1.1.0",
-    "kafka_source": "org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.2",
+    "release": "emr-7.12.0",
+    "spark_minor": ".".join(PYSPARK.split(".")[:2]),
+    "scala": SCALA_BINARY,
+    "java": "17",
+    "hudi": HUDI,
 }
+
+# Spark minor / Scala / Java of the EMR releases this project knows (Amazon EMR release guide).
+EMR_RELEASE_RUNTIMES = {
+    "emr-7.12.0": {"spark_minor": "3.5", "scala": "2.12", "java": "17"},
+    "emr-7.13.0": {"spark_minor": "3.5", "scala": "2.12", "java": "17"},
+    "emr-spark-8.0.0": {"spark_minor": "4.0", "scala": "2.13", "java": "17"},
+}
+
+
+def jar_file_name(coord: str) -> str:
+    """group:artifact:version[:type:classifier] -> the file name Maven gives it."""
+    parts = coord.split(":")
+    artifact, version = parts[1], parts[2]
+    classifier = parts[4] if len(parts) > 4 else ""
+    ext = parts[3] if len(parts) > 3 else "jar"
+    return f"{artifact}-{version}{'-' + classifier if classifier else ''}.{ext}"

@@ -213,6 +213,11 @@ def contracts_dir(source: str | None = None, root: Path | None = None) -> Path:
     from cdc.settings import get_settings
 
     base = root or get_settings().contracts_dir or Path(str(resources.files(TABLES_PACKAGE) / TABLES_DIR))
+    if isinstance(base, str):  # s3://: only the streaming job reads it (cdc/contracts_remote.py)
+        raise ContractError(
+            f"CDCLAKE_CONTRACTS_DIR={base} is on S3; this command needs a local folder of contracts",
+            next_step="run it with CDCLAKE_CONTRACTS_DIR pointing at a local copy (aws s3 sync), then upload the result",
+        )
     return base / source if source else base
 
 

@@ -37,6 +37,7 @@ from lakehouse_schemas.types import (
     DebeziumModes,
     wire_encoding,
 )
+from spark_jobs.ansi import try_cast
 from spark_jobs.decode_dms import decode_dms
 from spark_jobs.decode_guards import envelope_error
 from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
@@ -71,7 +72,7 @@ def _twos_complement_decimal(b: SparkColumn, precision: int, scale: int) -> Spar
     unsigned = F.aggregate(octets, F.lit(0).cast(wide), lambda acc, o: (acc * 256 + o).cast(wide))
     negative = F.element_at(octets, 1) >= 128
     signed = F.when(negative, unsigned - F.pow(F.lit(256), F.size(octets)).cast(wide)).otherwise(unsigned)
-    return (signed.cast(wide) / F.pow(F.lit(10), F.lit(scale)).cast(wide)).cast(f"decimal({precision},{scale})")
+    return try_cast(signed.cast(wide) / F.pow(F.lit(10), F.lit(scale)).cast(wide), f"decimal({precision},{scale})")
 
 
 def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_MODES) -> SparkColumn:
@@ -82,31 +83,31 @@ def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_
     if wire == WIRE_DECIMAL_STRING:
         if t.kind == "string":  # DECIMAL wider than 38 digits: the exact text, if it is a plain number
             return F.when(raw.rlike(PLAIN_DECIMAL_RE), raw)
-        return raw.cast(target)
+        return try_cast(raw, target)
     if wire == WIRE_DECIMAL_NUMBER:
-        return raw.cast(target) if t.kind == "decimal" else F.lit(None).cast("string")  # >38 digits: see _fit_errors
+        return try_cast(raw, target) if t.kind == "decimal" else F.lit(None).cast("string")  # >38 digits: see _fit_errors
     if wire == WIRE_DECIMAL_BASE64:
         if t.kind != "decimal" or (t.precision or 0) > SPARK_MAX_DECIMAL_PRECISION:
             return F.lit(None).cast(target)
         return _twos_complement_decimal(_binary(raw, modes), t.precision or 10, t.scale or 0)
     if wire == WIRE_DECIMAL_DOUBLE:
-        return raw.cast(target)  # decimal.handling.mode=double is lossy before it reaches us
+        return try_cast(raw, target)  # decimal.handling.mode=double is lossy before it reaches us
     if wire == WIRE_UNSIGNED_LONG:
         # bigint.unsigned.handling.mode=long sends 2^63..2^64-1 as their two's complement: undo it.
-        wide = raw.cast(target)
-        return F.when(raw < 0, (wide + F.lit(str(TWO_POW_64)).cast("decimal(20,0)")).cast(target)).otherwise(wide)
+        wide = try_cast(raw, target)
+        return F.when(raw < 0, try_cast(wide + F.lit(str(TWO_POW_64)).cast("decimal(20,0)"), target)).otherwise(wide)
     if wire == WIRE_EPOCH_MILLIS:
         # DATETIME is a wall clock that Debezium encodes as if it were UTC; the session time zone is UTC.
         return F.timestamp_millis(raw).cast("timestamp_ntz")
     if wire == WIRE_EPOCH_MICROS:
         return F.timestamp_micros(raw).cast("timestamp_ntz")
     if wire == WIRE_ZONED_STRING:
-        ts = F.to_timestamp(raw)
+        ts = F.try_to_timestamp(raw)
         return F.when(raw != F.lit(ZERO_TIMESTAMP_EPOCH), ts)  # the zero TIMESTAMP -> NULL (docs/types.md)
     if wire == WIRE_EPOCH_DAYS:
         return F.date_add(F.lit("1970-01-01").cast("date"), raw)
     if wire == WIRE_MILLIS_TIME:
-        return raw * F.lit(1000)
+        return F.try_multiply(raw, F.lit(1000))
     if wire == WIRE_BASE64:
         return _binary(raw, modes)
     if wire == WIRE_BITS:
@@ -115,8 +116,8 @@ def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_
         return _binary(raw.getField("wkb"), modes)
     if c.mysql_type.base == "year":
         # YEAR 0000 leaves the binlog reader as 1900 (1900 + the stored 0); 1900 is no valid YEAR.
-        return F.when(raw == F.lit(YEAR_ZERO_ON_WIRE), F.lit(0)).otherwise(raw).cast(target)
-    return raw.cast(target)
+        return try_cast(F.when(raw == F.lit(YEAR_ZERO_ON_WIRE), F.lit(0)).otherwise(raw), target)
+    return try_cast(raw, target)
 
 
 def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:

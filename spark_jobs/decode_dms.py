@@ -21,6 +21,7 @@ from cdc import events as ev
 from cdc.decoders import dms as d
 from lakehouse_schemas.contract import Column, TableContract
 from lakehouse_schemas.hudi_options import DELETE_MARKER_COLUMN
+from spark_jobs.ansi import try_cast
 from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
 from spark_jobs.schema import lake_spark_type
 
@@ -59,7 +60,7 @@ def _datetime(raw: SparkColumn, target: str) -> SparkColumn:
     """DATETIME_RE text -> timestamp_ntz / timestamp (session time zone UTC), microseconds cut like Python."""
     day = F.regexp_extract(raw, d.DATETIME_RE, 1)
     clock = F.regexp_extract(raw, d.DATETIME_RE, 2)
-    return F.concat(day, F.lit(" "), clock, F.lit("."), _frac6(F.regexp_extract(raw, d.DATETIME_RE, 4))).cast(target)
+    return try_cast(F.concat(day, F.lit(" "), clock, F.lit("."), _frac6(F.regexp_extract(raw, d.DATETIME_RE, 4))), target)
 
 
 def to_lake_value(raw: SparkColumn, c: Column, exact: SparkColumn | None = None) -> SparkColumn:
@@ -72,15 +73,15 @@ def to_lake_value(raw: SparkColumn, c: Column, exact: SparkColumn | None = None)
     if wire == d.DMS_DECIMAL and exact is not None:
         return exact
     if wire == d.DMS_INTEGER:
-        return F.when(raw.rlike(d.INTEGER_RE), raw.cast(target))
+        return F.when(raw.rlike(d.INTEGER_RE), try_cast(raw, target))
     if wire in (d.DMS_DOUBLE, d.DMS_FLOAT):
-        return F.when(raw.rlike(d.NUMBER_RE), raw.cast(target))
+        return F.when(raw.rlike(d.NUMBER_RE), try_cast(raw, target))
     if wire == d.DMS_BOOLEAN:
         return F.when(raw.isin(*d.BOOLEAN_TRUE), F.lit(True)).when(raw.isin(*d.BOOLEAN_FALSE), F.lit(False))
     if wire == d.DMS_HEX:
         return F.when(raw.rlike(d.HEX_RE), F.unhex(F.regexp_replace(raw, "^0[xX]", "")))
     if wire == d.DMS_DATE:
-        return F.when(raw.rlike(d.DATE_RE), raw.cast("date"))
+        return F.when(raw.rlike(d.DATE_RE), try_cast(raw, "date"))
     if wire == d.DMS_DATETIME:
         return F.when(raw.rlike(d.DATETIME_RE), _datetime(raw, "timestamp_ntz"))
     if wire == d.DMS_INSTANT:
@@ -90,7 +91,7 @@ def to_lake_value(raw: SparkColumn, c: Column, exact: SparkColumn | None = None)
         secs = g[2].cast("long") * 3600 + g[3].cast("long") * 60 + g[4].cast("long")
         value = secs * 1_000_000 + _frac6(g[6]).cast("long")
         return F.when(raw.rlike(d.TIME_RE), F.when(g[1] == "-", -value).otherwise(value))
-    return raw.cast(target)  # decimal (HALF_UP, null when too wide), decimal text, string
+    return try_cast(raw, target)  # decimal (HALF_UP, null when too wide), decimal text, string
 
 
 def _fit_errors(

@@ -7,6 +7,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
+from cdc.errors import ConfigError
 from cdc.jars import spark_jars
 from cdc.settings import Settings
 
@@ -72,7 +73,14 @@ def build_session(settings: Settings, app_name: str = "cdclake", log=print) -> S
     builder = SparkSession.builder.appName(app_name)
     conf = dict(HUDI_SPARK_CONF)
     if settings.spark.add_jars:
-        conf["spark.jars"] = ",".join(str(p) for p in spark_jars(settings, log))
+        if settings.spark.jars_dir:
+            jars = sorted(settings.spark.jars_dir.glob("*.jar"))
+            if not jars:
+                raise ConfigError(f"CDCLAKE_SPARK__JARS_DIR={settings.spark.jars_dir} holds no jars", next_step="point it at a job bundle's jars/")
+        else:
+            # Development only: resolve the pinned jars with Maven (a deployed job gets them from its bundle).
+            jars = spark_jars(settings, log)
+        conf["spark.jars"] = ",".join(str(p) for p in jars)
         conf["spark.master"] = settings.spark.master
         conf["spark.driver.memory"] = settings.spark.driver_memory
         conf["spark.ui.enabled"] = "false"

@@ -24,8 +24,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cdc.access.policies import consumer_group_prefix
+from cdc.contracts_remote import is_remote, mirrored_loader
 from cdc.errors import CdcLakeError
 from cdc.events import META_OP, META_POS
+from cdc.kafka_security import check_login, spark_kafka_options
 from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
@@ -304,7 +306,7 @@ def start(
     _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings))
     reader = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+        .options(**spark_kafka_options(settings))
         .option("subscribePattern", topic_pattern(contracts() if callable(contracts) else contracts))
         .option("startingOffsets", "earliest")
         # A gap in the topic (retention deleted unread changes) must stop the job, not be skipped.
@@ -337,7 +339,11 @@ def run(
     log: Log = print,
 ) -> BatchStats:
     settings = settings or get_settings()
-    contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
+    if is_remote(settings.contracts_dir):
+        contracts = mirrored_loader(settings, settings.contracts_dir, settings.source.name, lambda d: contract_reloader(d, log), log)
+    else:
+        contracts = contract_reloader(contracts_dir(settings.source.name, root=settings.contracts_dir), log)
+    check_login(settings)  # a wrong password or CA stops here with one line naming the setting
     spark = spark or build_session(settings, "cdclake-stream", log)
     query, stats = start(
         spark, settings, contracts, trigger=trigger, interval=interval, max_offsets_per_trigger=max_offsets_per_trigger, log=log

@@ -16,6 +16,7 @@ import httpx
 
 from cdc.errors import ConfigError, ReplicationTimeout, ServerUnavailable, TerminalError
 from cdc.events import binlog_file_index
+from cdc.kafka_security import connector_history_config, librdkafka_config
 from cdc.log import Log
 from cdc.settings import Settings
 from cdc.source import connect
@@ -117,7 +118,10 @@ def render(
         "value.converter.replace.null.with.default": "false",
         "topic.creation.default.partitions": "1",
         "topic.creation.default.replication.factor": "1" if target == "local" else "3",
+        # The topics are the lake's replay source: keep them longer than the job's longest outage.
+        "topic.creation.default.retention.ms": str(settings.kafka.topic_retention_ms),
         **TYPE_SETTINGS,
+        **connector_history_config(settings),
     }
 
 
@@ -335,12 +339,14 @@ def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 
         return
     topic = f"{settings.source.name}.transaction"
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
-            "group.id": "cdclake-wait",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        }
+        librdkafka_config(
+            settings,
+            **{
+                "group.id": "cdclake-wait",
+                "enable.auto.commit": False,
+                "log_level": 0,
+            },
+        )
     )
     deadline = time.monotonic() + timeout_s
     pending = set(ids)
@@ -417,7 +423,7 @@ def source_topics(settings: Settings) -> list[str]:
     from confluent_kafka.admin import AdminClient
 
     p = settings.source.name
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers, "log_level": 0})
+    admin = AdminClient(librdkafka_config(settings, log_level=0))
     topics = admin.list_topics(timeout=10).topics
     return sorted(
         t for t in topics if t == p or t.startswith(f"{p}.") or t in (f"_schema-history.{p}", f"__debezium-heartbeat.{p}", notification_topic(p))
@@ -441,7 +447,7 @@ def reset(settings: Settings, log: Log = print, timeout_s: float = 60) -> None:
             raise TerminalError(f"could not delete offsets of {name}: {r.text}", next_step="retry `cdclake capture reset`")
         client.delete(name)
         log(f"deleted connector {name} and its offsets")
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers, "log_level": 0})
+    admin = AdminClient(librdkafka_config(settings, log_level=0))
     topics = source_topics(settings)
     if topics:
         for f in admin.delete_topics(topics, operation_timeout=30).values():

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from cdc.capture import debezium as dbz
 from cdc.errors import ConfigError, ReplicationTimeout, TerminalError
 from cdc.events import SourcePosition, binlog_file_index
+from cdc.kafka_security import librdkafka_config
 from cdc.log import Log
 from cdc.settings import Settings
 from cdc.source import connect
@@ -72,7 +73,7 @@ class BackfillRequest:
 def _topic_end(settings: Settings, topic: str) -> int:
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-    c = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers, "group.id": "cdclake-backfill", "log_level": 0})
+    c = Consumer(librdkafka_config(settings, **{"group.id": "cdclake-backfill", "log_level": 0}))
     try:
         return c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
     except KafkaException:
@@ -122,12 +123,14 @@ def wait_backfill(settings: Settings, request: BackfillRequest, timeout_s: float
 
     topic = dbz.notification_topic(settings.source.name)
     c = Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
-            "group.id": f"cdclake-backfill-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        }
+        librdkafka_config(
+            settings,
+            **{
+                "group.id": f"cdclake-backfill-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+                "log_level": 0,
+            },
+        )
     )
     c.assign([TopicPartition(topic, 0, request.notification_offset)])
     scanned: dict[str, int] = {}
@@ -328,7 +331,7 @@ def resnapshot(settings: Settings, contracts: list[TableContract], log: Log = pr
             raise TerminalError(f"could not delete offsets of {name}: {r.text}", next_step="retry `cdclake capture resnapshot`")
         client.delete(name)
     # The schema history describes positions that no longer exist; the new snapshot records it again.
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers, "log_level": 0})
+    admin = AdminClient(librdkafka_config(settings, log_level=0))
     history = f"_schema-history.{settings.source.name}"
     if history in admin.list_topics(timeout=10).topics:
         for f in admin.delete_topics([history], operation_timeout=30).values():

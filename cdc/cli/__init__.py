@@ -15,6 +15,7 @@ from cdc.cli.catalog import catalog
 from cdc.cli.common import CliGroup
 from cdc.cli.contracts import contracts
 from cdc.cli.demo import demo
+from cdc.cli.deploy import deploy
 from cdc.cli.dlq import dlq
 from cdc.cli.dms import dms
 from cdc.cli.events import events
@@ -34,7 +35,7 @@ def main() -> None:
 
 # In the order of the flow: local stack, source, contracts, capture, stream, lake, query, operations.
 COMMANDS: tuple[click.Command, ...] = (
-    stack, source, contracts, capture, dms, events, run, reconcile, dlq, lake, snapshot, catalog, query, access, demo,
+    stack, source, contracts, capture, dms, events, run, reconcile, dlq, lake, snapshot, catalog, query, access, deploy, demo,
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -10,7 +10,7 @@ from cdc.devstack.base import private_dir
 from cdc.settings import Settings
 
 # pii_key: the local keyed-hash key for PII columns (production: CDCLAKE_PII__KEY or CDCLAKE_PII__SECRET_ID).
-KEYS = ("source_password", "source_admin_password", "s3_access_key", "s3_secret_key", "pii_key")
+KEYS = ("source_password", "source_admin_password", "s3_access_key", "s3_secret_key", "pii_key", "kafka_scram_password")
 
 
 def ensure_credentials(settings: Settings) -> dict[str, str]:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import uuid
 
-from cdc.devstack import artifacts
+from cdc.devstack import artifacts, kafka_tls
 from cdc.devstack.base import Log, Server, require_tool, tail
 from cdc.errors import ServerStartError
 
@@ -45,15 +45,19 @@ class KafkaServer(Server):
     def prepare(self, log: Log) -> None:
         s = self.settings.stack
         data = self.home / "data"
+        extra, sasl_listener = "", ""
+        if s.kafka_sasl_ssl_port:
+            extra, listener = kafka_tls.listener_properties(self.settings, kafka_tls.ensure_tls(self.settings))
+            sasl_listener = f",{listener}"
         self.properties.write_text(
             f"""process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers={s.host}:{s.kafka_controller_port}
-listeners=PLAINTEXT://{s.host}:{s.kafka_port},CONTROLLER://{s.host}:{s.kafka_controller_port}
-advertised.listeners=PLAINTEXT://{s.host}:{s.kafka_port}
+listeners=PLAINTEXT://{s.host}:{s.kafka_port},CONTROLLER://{s.host}:{s.kafka_controller_port}{sasl_listener}
+advertised.listeners=PLAINTEXT://{s.host}:{s.kafka_port}{sasl_listener}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs={data}
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -65,7 +69,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 # CDC topics are the replay source of the lake: keep them locally until deleted.
 log.retention.ms=-1
-"""
+{extra}"""
         )
         (self.home / "log4j2.properties").write_text(LOG4J2)
         if not (data / "meta.properties").exists():
@@ -96,9 +100,17 @@ log.retention.ms=-1
     def command(self) -> list[str]:
         return [*self._java_cmd(), "kafka.Kafka", str(self.properties)]
 
+    def after_start(self, log: Log) -> None:
+        if self.settings.stack.kafka_sasl_ssl_port:
+            from cdc.devstack.credentials import ensure_credentials
+
+            kafka_tls.ensure_scram_user(self.settings, ensure_credentials(self.settings)["kafka_scram_password"], log)
+
     def healthy(self) -> bool:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "socket.timeout.ms": 3000, "log_level": 0})
+        # The PLAINTEXT listener, whatever login the clients are configured with.
+        bootstrap = f"{self.settings.stack.host}:{self.settings.stack.kafka_port}"
+        admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 3000, "log_level": 0})
         meta = admin.list_topics(timeout=3)
         return len(meta.brokers) >= 1

@@ -19,6 +19,14 @@ def spark():
     yield build_session(Settings(), "cdclake-unit")
 
 
+@pytest.fixture(params=[False, True], ids=["ansi-off", "ansi-on"])
+def ansi(request, spark):
+    """The test once with ANSI mode off (Spark 3.5's default) and once on (Spark 4's)."""
+    spark.conf.set("spark.sql.ansi.enabled", str(request.param).lower())
+    yield request.param
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # `-m "not spark"` runs the pure-Python tests alone, without starting Java.
     for item in items:

@@ -11,6 +11,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from cdc.decoders.dms import decode_dms_events
 from cdc.errors import DecodeError
 from cdc.events import KafkaOrigin
@@ -20,6 +22,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dms"
 CONTRACT = TableContract.from_yaml((FIXTURES / "alltypes.yaml").read_text(), "alltypes.yaml")
 MESSAGES = [json.loads(line) for line in (FIXTURES / "messages.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 TOPIC = CONTRACT.topic()
+
+
+# Also under ANSI mode (Spark 4's default): a value that does not fit must still become a dead letter.
+pytestmark = pytest.mark.usefixtures("ansi")
 
 
 def _records(spark, values):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from lakehouse_schemas.contract import load_contracts
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures"
 TRUNCME = next(c for c in load_contracts(directory=HERE / "contracts" / "torture") if c.table == "truncme")
 RECORDS = [json.loads(line) for line in (HERE / "debezium" / "torture.jsonl").read_text().splitlines()]
+
+
+# Also under ANSI mode (Spark 4's default): a value that does not fit must still become a dead letter.
+pytestmark = pytest.mark.usefixtures("ansi")
 
 
 def _decoded(spark, records):

@@ -184,12 +184,69 @@ module "emr_serverless_stream" {
   job_execution_role_arn = module.iam_access.role_arns["writer"]
   entry_point_uri        = "${module.artifacts_bucket.s3_uri}/${var.stream_entry_point_key}"
   python_archive_uri     = var.emr_image_uri == null ? "${module.artifacts_bucket.s3_uri}/${var.python_archive_key}" : null
+  spark_jars             = local.job_jar_uris
   log_uri                = "${module.artifacts_bucket.s3_uri}/emr-serverless-logs/"
+  job_environment        = local.job_environment
+}
+
+locals {
+  job_jar_uris = [for j in var.job_jars : "${module.artifacts_bucket.s3_uri}/${var.job_jars_prefix}${j}"]
+  # Settings of every job run (cdc/settings.py): the stream and the scheduled upkeep. No secrets.
   job_environment = {
     CDCLAKE_SOURCE__NAME             = var.source_name
     CDCLAKE_KAFKA__BOOTSTRAP_SERVERS = var.msk_bootstrap_servers
+    # MSK's IAM listener (9098): the job's runtime role logs in (cdc/kafka_security.py).
+    CDCLAKE_KAFKA__SECURITY_PROTOCOL = "SASL_SSL"
+    CDCLAKE_KAFKA__SASL_MECHANISM    = "AWS_MSK_IAM"
+    CDCLAKE_KAFKA__REGION            = var.region
     CDCLAKE_LAKE__ROOT               = local.lake_root_uri
     CDCLAKE_LAKE__CHECKPOINT_ROOT    = local.checkpoint_root_uri
     CDCLAKE_LAKE__S3_REGION          = var.region
+    CDCLAKE_ACCESS__REGION           = var.region
   }
+}
+
+# -- scheduled upkeep ----------------------------------------------------------------------------
+
+module "scheduled_upkeep" {
+  source = "../../modules/scheduled_upkeep"
+
+  name                   = "${var.name_prefix}-upkeep"
+  account_id             = data.aws_caller_identity.current.account_id
+  partition              = data.aws_partition.current.partition
+  application_id         = module.emr_serverless_stream.application_id
+  application_arn        = module.emr_serverless_stream.application_arn
+  job_role_arn           = module.iam_access.role_arns["writer"]
+  upkeep_entry_point_uri = "${module.artifacts_bucket.s3_uri}/${var.upkeep_entry_point_key}"
+  python_archive_uri     = "${module.artifacts_bucket.s3_uri}/${var.python_archive_key}"
+  spark_jars             = local.job_jar_uris
+  log_uri                = "${module.artifacts_bucket.s3_uri}/emr-serverless-logs/"
+  job_environment = merge(local.job_environment, {
+    # reconcile reads the source: host and the secret's id only; the password stays in Secrets Manager.
+    CDCLAKE_SOURCE__FLAVOR             = "mysql"
+    CDCLAKE_SOURCE__HOST               = var.source_host
+    CDCLAKE_SOURCE__PASSWORD_SECRET_ID = var.source_secret_arn
+    CDCLAKE_SOURCE__SSL_MODE           = "required"
+  })
+}
+
+# -- DMS capture (optional: instead of Debezium for a source) --------------------------------------
+
+module "dms_capture" {
+  source = "../../modules/dms_capture"
+  count  = var.dms_render_dir == null ? 0 : 1
+
+  name                    = "${var.name_prefix}-${var.source_name}-dms"
+  task_settings_path      = "${local.dms_dir}/task-settings.json"
+  table_mappings_path     = "${local.dms_dir}/table-mappings.json"
+  kafka_settings_path     = "${local.dms_dir}/kafka-settings.json"
+  source_secret_arn       = var.source_secret_arn
+  secrets_access_role_arn = var.dms_secrets_access_role_arn
+  subnet_ids              = var.subnet_ids
+  security_group_ids      = var.connect_security_group_ids
+  kms_key_arn             = module.lake_bucket.kms_key_arn
+}
+
+locals {
+  dms_dir = var.dms_render_dir == null ? "" : (startswith(var.dms_render_dir, "/") ? var.dms_render_dir : "${path.module}/${var.dms_render_dir}")
 }

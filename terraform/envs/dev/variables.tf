@@ -201,9 +201,28 @@ variable "source_name" {
 }
 
 variable "emr_release_label" {
-  description = "EMR release of the streaming application."
+  description = "EMR release of the streaming application: Spark 3.5 / Scala 2.12 / Java 17, as tested (cdc/versions.py EMR_PROFILE)."
   type        = string
-  default     = "emr-spark-8.0.0"
+  default     = "emr-7.12.0"
+}
+
+variable "job_jars_prefix" {
+  description = "Key prefix, in the artifacts bucket, of the job bundle's jars (`cdclake deploy upload` writes them there)."
+  type        = string
+  default     = "jobs/jars/"
+}
+
+variable "job_jars" {
+  description = "File names of the job bundle's jars (cdc/versions.py JOB_JARS; tests/unit/test_runtime_pins.py compares), given to the job as spark.jars."
+  type        = list(string)
+  default = [
+    "hudi-spark3.5-bundle_2.12-1.1.1.jar",
+    "spark-sql-kafka-0-10_2.12-3.5.7.jar",
+    "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
+    "kafka-clients-3.4.1.jar",
+    "commons-pool2-2.11.1.jar",
+    "aws-msk-iam-auth-2.3.9-all.jar",
+  ]
 }
 
 variable "emr_image_uri" {
@@ -213,13 +232,37 @@ variable "emr_image_uri" {
 }
 
 variable "python_archive_key" {
-  description = "Key, in the artifacts bucket, of the packed virtualenv with cdclake (used when emr_image_uri is null)."
+  description = "Key, in the artifacts bucket, of the job bundle's Python archive (`cdclake deploy bundle`: pip install --target of cdclake and its dependencies, no pyspark), used when emr_image_uri is null."
   type        = string
-  default     = "jobs/cdclake-venv.tar.gz"
+  default     = "jobs/cdclake-python.tar.gz"
 }
 
 variable "stream_entry_point_key" {
   description = "Key, in the artifacts bucket, of spark_jobs/stream.py."
   type        = string
   default     = "jobs/stream.py"
+}
+
+variable "upkeep_entry_point_key" {
+  description = "Key, in the artifacts bucket, of the job bundle's upkeep.py (the scheduled `cdclake` commands)."
+  type        = string
+  default     = "jobs/upkeep.py"
+}
+
+variable "source_host" {
+  description = "Writer endpoint of the Aurora cluster (the scheduled reconcile reads the source there)."
+  type        = string
+  default     = "aurora-writer.cluster-example.eu-west-1.rds.amazonaws.com"
+}
+
+variable "dms_render_dir" {
+  description = "Folder of `cdclake dms render --out DIR` (task-settings.json, table-mappings.json, kafka-settings.json); null: no DMS capture."
+  type        = string
+  default     = null
+}
+
+variable "dms_secrets_access_role_arn" {
+  description = "Role DMS assumes to read source_secret_arn (needed with dms_render_dir)."
+  type        = string
+  default     = null
 }

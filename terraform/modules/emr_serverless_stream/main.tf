@@ -42,19 +42,20 @@ resource "aws_emrserverless_application" "this" {
 }
 
 locals {
+  # The jars come from spark.jars (the job bundle); the job resolves none itself.
   environment = merge(var.job_environment, { CDCLAKE_SPARK__ADD_JARS = "false" })
 
+  # The bundle's archive is a site-packages tree (pip install --target): it goes on PYTHONPATH of the
+  # image's Python, which must be the bundle's minor (manifest.json "python", 3.11; see docs/aws-runbook.md).
   python_conf = var.python_archive_uri == null ? {} : {
-    "spark.archives"                                       = "${var.python_archive_uri}#environment"
-    "spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON" = "./environment/bin/python"
-    "spark.emr-serverless.driverEnv.PYSPARK_PYTHON"        = "./environment/bin/python"
-    "spark.executorEnv.PYSPARK_PYTHON"                     = "./environment/bin/python"
+    "spark.archives"                            = "${var.python_archive_uri}#cdclake"
+    "spark.emr-serverless.driverEnv.PYTHONPATH" = "./cdclake"
+    "spark.executorEnv.PYTHONPATH"              = "./cdclake"
   }
 
   spark_conf = merge(
     local.python_conf,
     length(var.spark_jars) > 0 ? { "spark.jars" = join(",", var.spark_jars) } : {},
-    length(var.spark_packages) > 0 ? { "spark.jars.packages" = join(",", var.spark_packages) } : {},
     # Hudi's Glue sync and Spark SQL use the Glue Data Catalog as the metastore.
     { "spark.hadoop.hive.metastore.client.factory.class" = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory" },
     { for k, v in local.environment : "spark.emr-serverless.driverEnv.${k}" => v },

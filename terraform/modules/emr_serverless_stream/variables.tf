@@ -4,9 +4,15 @@ variable "name" {
 }
 
 variable "release_label" {
-  description = "EMR release of the application (cdc/versions.py EMR_PROFILE: Spark 4.0.2, Scala 2.13, Hudi 1.1.0)."
+  description = "EMR release of the application: the Spark minor, Scala and Java that `make test` runs (cdc/versions.py EMR_PROFILE; tests/unit/test_runtime_pins.py compares)."
   type        = string
-  default     = "emr-spark-8.0.0"
+  default     = "emr-7.12.0"
+
+  validation {
+    # emr-7.x: Spark 3.5, Scala 2.12, Java 17, the line the job bundle's Hudi and Kafka jars are built for.
+    condition     = startswith(var.release_label, "emr-7.")
+    error_message = "release_label must be an emr-7.x release (Spark 3.5 / Scala 2.12): the job bundle's jars are built for it."
+  }
 }
 
 variable "architecture" {
@@ -90,7 +96,7 @@ variable "max_failed_attempts_per_hour" {
 }
 
 variable "python_archive_uri" {
-  description = "s3:// URI of a packed virtualenv (venv-pack) with cdclake installed and pyspark/py4j removed, used as ./environment; null when image_uri already has cdclake."
+  description = "s3:// URI of the job bundle's Python archive (`cdclake deploy bundle`: cdclake and its dependencies, no pyspark), unpacked as ./cdclake on PYTHONPATH; null when image_uri already has cdclake."
   type        = string
   default     = null
 }
@@ -102,15 +108,9 @@ variable "job_environment" {
 }
 
 variable "spark_jars" {
-  description = "spark.jars of the job: the platform's Hudi bundle by default (the Spark 4.0 / Scala 2.13 build of cdc/versions.py EMR_PROFILE)."
+  description = "spark.jars of the job: s3:// URIs of the job bundle's jars (cdc/versions.py JOB_JARS: the tested Hudi bundle, the Kafka source, aws-msk-iam-auth). Passed by path: nothing is downloaded at job start, and EMR's own Hudi is not used."
   type        = list(string)
-  default     = ["/usr/lib/hudi/hudi-spark-bundle.jar"]
-}
-
-variable "spark_packages" {
-  description = "spark.jars.packages of the job (resolved from Maven Central at job start, which needs egress), by default the Kafka source of cdc/versions.py EMR_PROFILE. Empty when the jars are staged on S3 and listed in spark_jars instead."
-  type        = list(string)
-  default     = ["org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.2"]
+  default     = []
 }
 
 variable "extra_spark_conf" {
