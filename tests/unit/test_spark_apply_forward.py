@@ -11,17 +11,16 @@ import uuid
 
 import pytest
 
-from tests.unit.test_schema_evolution_spark import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows, _msg
+from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows, _msg
 
 
 @pytest.fixture(scope="module")
-def spark_lake(tmp_path_factory):
+def spark_lake(spark, tmp_path_factory):
     from cdc.settings import LakeSettings, Settings
-    from spark_jobs.session import build_session
 
     root = tmp_path_factory.mktemp("fast") / uuid.uuid4().hex[:8]
     settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield build_session(settings, "cdclake-fast-apply-test"), settings.lake_root
+    yield spark, settings.lake_root
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -70,7 +69,7 @@ def test_changes_republished_at_new_offsets_reach_the_history_once(spark_lake):
 
     from spark_jobs import history
     from spark_jobs.stream import BatchStats, make_batch_fn
-    from tests.unit.test_schema_evolution_spark import _contract
+    from tests.unit.test_spark_stream_evolution import _contract
 
     spark, lake_root = spark_lake
     items = _contract("republished", "- {name: id, type: int, nullable: false}\n- {name: note, type: varchar(20)}\n")
