@@ -62,25 +62,20 @@ def _texts(spark: SparkSession, mysql_type: str, values: list):
 
 
 @pytest.mark.parametrize(("mysql_type", "value", "text", "mutated"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_canonical_text_per_lake_type(mysql_type, value, text, mutated):
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.getActiveSession()
+def test_canonical_text_per_lake_type(spark, mysql_type, value, text, mutated):
     got, other, null = _texts(spark, mysql_type, [value, mutated, None])
     assert got == text
     assert other != text  # the one-cell mutation changes the text
     assert null is None
 
 
-def test_null_empty_and_the_text_null_are_three_cells():
-    spark = SparkSession.getActiveSession()
+def test_null_empty_and_the_text_null_are_three_cells(spark):
     df = spark.createDataFrame([(None,), ("",), ("NULL",), ("N",)], "v string")
     cells = [r[0] for r in df.select(_spark_cell(F.col("v"))).collect()]
     assert cells == ["N", "0:", "4:NULL", "1:N"]
 
 
-def test_a_lake_row_falls_in_the_chunk_of_its_composite_key():
-    spark = SparkSession.getActiveSession()
+def test_a_lake_row_falls_in_the_chunk_of_its_composite_key(spark):
     c = _contract([{"name": "a", "type": "int"}, {"name": "b", "type": "varchar(5)"}], key=("a", "b"))
     bounds = [(1, "m"), (2, "a"), (2, "é")]  # chunks: <=(1,m), <=(2,a), <=(2,é), the rest
     rows = [(0, "z"), (1, "m"), (1, "n"), (2, "a"), (2, "b"), (2, "é"), (2, "ê"), (3, "")]
