@@ -432,7 +432,7 @@ class ChunkSum:
 
 
 def _sql_chunk_sum(cur, contract, view, where, params, pii) -> ChunkSum:
-    digest = f"MD5({sql_row_text(view.columns, pii)})"
+    digest = _escaped(f"MD5({sql_row_text(view.columns, pii)})")
     cur.execute(
         "SELECT COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(h, 8), 16, 10) AS UNSIGNED)), 0), "
         "COALESCE(BIT_XOR(CAST(CONV(SUBSTRING(h, 9, 8), 16, 10) AS UNSIGNED)), 0) "
@@ -460,6 +460,11 @@ def _lake_chunk_sums(df, view, keys, bounds, chosen: list[int], newer_than: str 
     return {r["_chunk"]: ChunkSum(r["n"], r["x1"], r["x2"], int(r["f"] or 0)) for r in agg.collect()}
 
 
+def _escaped(sql: str) -> str:
+    # Queries with parameters: the driver formats them with %, so DATE_FORMAT's % must be doubled.
+    return sql.replace("%", "%%")
+
+
 def _texts(rows) -> list[tuple]:
     # A text the server types as binary (an expression over a binary string) arrives as bytes.
     return [tuple(v.decode("utf-8") if isinstance(v, bytes | bytearray) else v for v in r) for r in rows]
@@ -474,7 +479,7 @@ def _chunk_rows_compare(cur, df, contract, view, keys, where, params, chunk_filt
     from cdc.events import META_POS
 
     kidx = [i for i, c in enumerate(view.columns) if c.name in view.key]
-    cols = ", ".join(sql_text(c, pii) for c in view.columns)
+    cols = _escaped(", ".join(sql_text(c, pii) for c in view.columns))
     cur.execute(f"SELECT {cols} FROM `{contract.database}`.`{contract.table}` WHERE {where}", params)
 
     def keyed(rows):
@@ -556,7 +561,7 @@ def reconcile(
 def _compare_chunk(cur, df, view, keys, bounds, i, where, params, newer_than, pii, diff: TableDiff, contract) -> None:
     if df is None:  # no lake table yet: every source row of the chunk is missing
         kidx = [j for j, c in enumerate(view.columns) if c.name in view.key]
-        cur.execute(f"SELECT {', '.join(sql_text(c, pii) for c in view.columns)} FROM `{contract.database}`.`{contract.table}` WHERE {where}", params)
+        cur.execute(f"SELECT {_escaped(', '.join(sql_text(c, pii) for c in view.columns))} FROM `{contract.database}`.`{contract.table}` WHERE {where}", params)
         src, lake, flight = {tuple(_key_value(view.columns[j], r[j]) for j in kidx): r for r in _texts(cur.fetchall())}, {}, set()
     else:
         chunk_filter = _spark_chunk_id(keys, bounds) == F.lit(i)
