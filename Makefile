@@ -26,6 +26,10 @@ lint: setup
 	set -o pipefail; $(SCAN_VENV)/bin/checkov -d terraform --framework terraform --quiet --compact --skip-download | tee build/checkov.txt
 	@! grep -q "Parsing errors" build/checkov.txt || { echo "checkov could not parse every Terraform file (see build/checkov.txt)"; exit 1; }
 
+# The local broker also opens its SASL_SSL listener (SCRAM-SHA-512 over TLS, a local CA), which the
+# kafka_tls tests log in through: what MSK's SCRAM listener looks like.
+export CDCLAKE_STACK__KAFKA_SASL_SSL_PORT ?= 19094
+
 test: setup lint
 	$(VENV)/bin/python -m pytest -m "not access" $(PYTEST_ARGS)
 	$(VENV)/bin/python -m pytest -m access $(PYTEST_ARGS)
