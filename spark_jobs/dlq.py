@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cdc.access.pii import dead_letter_key
 from cdc.errors import ConfigError
 from cdc.log import Log
+from cdc.settings import Settings, get_settings
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
 from spark_jobs.apply import apply_table
@@ -43,10 +45,20 @@ SEALED = "sealed:v1:"
 SEALED_COLUMNS = ("value", "reason")  # a decode error's reason quotes up to 80 characters of the value
 
 
-def _sealing_key() -> bytes | None:
-    from cdc.access.pii import dead_letter_key
-    from cdc.settings import get_settings
+# The sealing key of the settings the running job or command was started with (``use_settings``).
+_KEYS: dict[str, bytes | None] = {}
 
+
+def use_settings(settings: Settings) -> None:
+    """Seal and unseal dead letters with the key of ``settings``: a job started with Settings of its own
+    must not silently use the environment's key."""
+    _KEYS["sealing"] = dead_letter_key(settings)
+
+
+def _sealing_key() -> bytes | None:
+    if "sealing" in _KEYS:
+        return _KEYS["sealing"]
+    # A caller that never said which settings (a library user): the environment's.
     return dead_letter_key(get_settings())
 
 

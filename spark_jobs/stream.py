@@ -302,6 +302,7 @@ def start(
     stats = stats if stats is not None else BatchStats()
     # Parked events of a table whose contract changed are replayed before the first batch, so a run
     # with no new Kafka records (available-now) applies them too.
+    dlq.use_settings(settings)
     initial = contracts() if callable(contracts) else contracts
     _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings))
     reader = (

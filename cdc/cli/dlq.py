@@ -18,9 +18,12 @@ def _contracts(settings, directory: Path | None):
 
 def _spark(settings, name: str):
     # Lazy (here and below): pyspark is the slow import; the CLI's other commands do not pay for it.
+    from spark_jobs import dlq as d
     from spark_jobs.session import build_session
 
-    return build_session(settings, name, log)
+    session = build_session(settings, name, log)
+    d.use_settings(settings)
+    return session
 
 
 @click.group("dlq")

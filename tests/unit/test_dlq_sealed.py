@@ -27,9 +27,13 @@ def spark_lake(spark, tmp_path_factory):
 
 @pytest.fixture
 def pii_key(monkeypatch):
+    from spark_jobs import dlq
+
     monkeypatch.setenv("CDCLAKE_PII__KEY", "unit-test-key-0123456789")
     settings_mod.get_settings.cache_clear()
+    dlq.use_settings(settings_mod.get_settings())  # what a job does with its own settings
     yield
+    dlq._KEYS.pop("sealing", None)
     settings_mod.get_settings.cache_clear()
 
 
