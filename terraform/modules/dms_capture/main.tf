@@ -36,6 +36,7 @@ resource "aws_dms_endpoint" "source" {
   secrets_manager_arn             = var.source_secret_arn
   secrets_manager_access_role_arn = var.secrets_access_role_arn
   ssl_mode                        = "require"
+  kms_key_arn                     = var.kms_key_arn
   tags                            = var.tags
 }
 
@@ -43,6 +44,8 @@ resource "aws_dms_endpoint" "kafka" {
   endpoint_id   = "${var.name}-kafka"
   endpoint_type = "target"
   engine_name   = "kafka"
+  # The endpoint holds the SCRAM password: encrypted with the customer-managed key.
+  kms_key_arn = var.kms_key_arn
 
   kafka_settings {
     broker                         = local.kafka.Broker
