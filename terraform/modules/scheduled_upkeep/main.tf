@@ -2,7 +2,7 @@
 # upkeep.py, which runs the same `cdclake` commands an operator runs locally:
 #   snapshot --due      daily snapshot partitions of every ended day (idempotent)
 #   catalog sync        Glue databases, tables and partitions equal to the lake's
-#   reconcile TABLE...  source vs lake for a sample of tables (exit 1 = the run FAILS, which alarms)
+#   reconcile --sample  source vs lake on a deterministic 1% of every table's chunks (exit 1 = the run FAILS, which alarms)
 # The binlog-gap check (`cdclake capture gap`) reads the connector's offsets through the Kafka Connect
 # REST API, which MSK Connect does not expose: it is not scheduled here (docs/aws-runbook.md).
 

@@ -72,7 +72,7 @@ variable "schedules" {
   default = {
     snapshots = { expression = "cron(30 0 * * ? *)", arguments = ["snapshot", "--due"] }
     catalog   = { expression = "cron(15 * * * ? *)", arguments = ["catalog", "sync"] }
-    reconcile = { expression = "cron(0 3 * * ? *)", arguments = ["reconcile", "Invoice", "InvoiceLine"] }
+    reconcile = { expression = "cron(0 3 * * ? *)", arguments = ["reconcile", "--sample", "1%"] }
   }
 }
 
