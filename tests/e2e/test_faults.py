@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,8 @@ CHANGES = int(os.environ.get("CDCLAKE_FAULT_CHANGES", "600"))
 # per batch. Their backlog (snapshot ~2,700 rows + the workload) is split into 20+ batches.
 KILL9_TABLES = ("Customer", "Invoice", "InvoiceLine")
 MAX_OFFSETS = 150
+# The job's summary line after each batch function returns (spark_jobs/stream.py: make_batch_fn).
+BATCH_DONE = re.compile(r"batch \d+: \d+ change\(s\) in \d+ table\(s\) applied")
 
 
 class DriverRun:
@@ -56,7 +59,7 @@ class DriverRun:
     def _read(self) -> None:
         for line in self.proc.stdout:
             self.lines.append(line.rstrip())
-            if line.startswith("batch ") and " applied in " in line:
+            if BATCH_DONE.match(line):
                 self.batches_done += 1
 
     def kill(self) -> None:
