@@ -70,7 +70,8 @@ def _plant(spark, settings, contract: TableContract, *, extra_cases: bool):
     """
     df = _lake_df(spark, settings, contract)
     key = list(contract.key)
-    values = [c for c in contract.columns if c.name not in contract.key]
+    # A PII column the lake drops has no cell to plant in (reconcile leaves it out on both sides).
+    values = [c for c in contract.columns if c.name not in contract.key and c.pii != "drop"]
     rows = df.select(*key, *[F.col(c.name).isNotNull().alias(c.name) for c in values]).orderBy(*key).collect()
     uses: dict[tuple, list] = {}
     special: set[tuple] = set()
