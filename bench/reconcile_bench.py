@@ -101,7 +101,7 @@ def main() -> None:
             )
             for lo in range(1, args.rows + 1, ROWS_PER_INSERT):
                 hi = min(lo + ROWS_PER_INSERT - 1, args.rows)
-                cur.execute(f"INSERT INTO bench.wide SELECT {SQL_VALUES} FROM seq_{lo}_to_{hi}")
+                cur.execute(f"INSERT INTO bench.wide SELECT {SQL_VALUES} FROM bench.seq_{lo}_to_{hi}")
         t_source = time.monotonic() - t0
         opts = {**H.write_options(contract), H.OPERATION: "bulk_insert"}
         t1 = time.monotonic()
@@ -110,7 +110,7 @@ def main() -> None:
         print(f"built {args.rows} rows: source {t_source:.0f}s, lake (bulk_insert) {t_lake:.0f}s")
     planted = args.rows // 2
     with connect(settings, admin=True, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("UPDATE bench.wide SET amount = CAST((id % 100000) / 100 AS DECIMAL(12,2)) + 0.01 WHERE id = %s", (planted,))
+        cur.execute("UPDATE bench.wide SET amount = CAST((id %% 100000) / 100 AS DECIMAL(12,2)) + 0.01 WHERE id = %s", (planted,))
 
     pools, jvm = _heap_pools(spark)
     jvm.java.lang.System.gc()

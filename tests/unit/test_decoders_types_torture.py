@@ -71,7 +71,11 @@ def _assert_same(spark_row, event, contract):
 
 
 def test_real_torture_records_decode_identically_in_spark_and_python(spark):
-    for table, contract in CONTRACTS.items():
+    # The captured fixture predates the nulldefaults table, which the e2e type test (tests/e2e/test_types.py) covers.
+    captured = {r["topic"].rsplit(".", 1)[1] for r in RECORDS}
+    assert captured <= set(CONTRACTS) and "alltypes" in captured
+    for table in sorted(captured):
+        contract = CONTRACTS[table]
         records = [r for r in RECORDS if r["topic"].endswith(f".{table}") and r["value"] is not None]
         assert records
         got = _spark_rows(spark, contract, records)
