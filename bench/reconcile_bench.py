@@ -134,7 +134,7 @@ def main() -> None:
     sample = reconcile(spark, settings, [contract], chunk_rows=args.chunk_rows, sample=0.01)[0]
     print(f"--sample 1%: {time.monotonic() - t3:.1f}s, {sample.chunks_checked}/{sample.chunks} chunks, {sample.source_rows} rows")
     with connect(settings, admin=True, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("UPDATE bench.wide SET amount = CAST((id % 100000) / 100 AS DECIMAL(12,2)) WHERE id = %s", (planted,))
+        cur.execute("UPDATE bench.wide SET amount = CAST((id %% 100000) / 100 AS DECIMAL(12,2)) WHERE id = %s", (planted,))
 
 
 if __name__ == "__main__":
