@@ -30,6 +30,8 @@ PASSWORD_ENV = "CDCLAKE_KAFKA__SASL_PASSWORD"
 USERNAME_ENV = "CDCLAKE_KAFKA__SASL_USERNAME"
 SECRET_ENV = "CDCLAKE_KAFKA__SASL_SECRET_ID"
 CA_ENV = "CDCLAKE_KAFKA__SSL_CA_LOCATION"
+# Consumer group of `cdclake capture gap` reading the workers' offsets topic (the writer role may use it).
+OFFSETS_READER_GROUP_PREFIX = "cdclake-offsets-"
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,11 @@ class KafkaSettings(BaseModel):
 
 class ConnectSettings(BaseModel):
     url: str = "http://127.0.0.1:18083"
+    offsets_topic: str | None = Field(
+        None,
+        description="read the connector's committed offsets from this Kafka topic (the workers' offset.storage.topic) "
+        "instead of the REST API: MSK Connect has none",
+    )
 
 
 class LakeSettings(BaseModel):

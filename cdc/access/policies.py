@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict
 
 from cdc.errors import ConfigError
+from cdc.kafka_security import OFFSETS_READER_GROUP_PREFIX
 from cdc.settings import Settings
 from lakehouse_schemas.contract import TableContract
 
@@ -233,6 +234,10 @@ def _msk(settings: Settings, contracts: list[TableContract]) -> list[dict]:
     # table's changes reach the dead-letter table instead of being invisible.
     topics = sorted({f"{head}:topic/{tail}/{c.source}.{c.database}.*" for c in contracts})
     groups = sorted({f"{head}:group/{tail}/{consumer_group_prefix(c.source)}*" for c in contracts})
+    if settings.connect.offsets_topic:
+        # The scheduled binlog-gap check reads the connector's offsets from the workers' topic (MSK Connect has no REST API).
+        topics.append(f"{head}:topic/{tail}/{settings.connect.offsets_topic}")
+        groups.append(f"{head}:group/{tail}/{OFFSETS_READER_GROUP_PREFIX}*")
     return [
         _statement("MskConnect", ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], [cluster]),
         _statement("MskReadChangeTopics", ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], topics),

@@ -278,7 +278,9 @@ def source_position(settings: Settings) -> tuple[str, int]:
 
 
 def connector_position(settings: Settings) -> tuple[str, int] | None:
-    offsets = ConnectClient(settings).offsets(connector_name(settings))
+    from cdc.capture.offsets_topic import connector_offsets
+
+    offsets = connector_offsets(settings, connector_name(settings))
     for o in offsets:
         off = o.get("offset") or {}
         if "file" in off:

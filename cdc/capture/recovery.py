@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from cdc.capture import debezium as dbz
+from cdc.capture.offsets_topic import connector_offsets
 from cdc.errors import ConfigError, ReplicationTimeout, TerminalError
 from cdc.events import SourcePosition, binlog_file_index
 from cdc.kafka_security import librdkafka_config
@@ -301,13 +302,18 @@ def source_binlog_state(settings: Settings) -> SourceBinlogState:
 
 def binlog_gap(settings: Settings) -> BinlogGap | None:
     """A gap between what the connector needs and what the source still has, or None."""
-    client = dbz.ConnectClient(settings)
     name = dbz.connector_name(settings)
-    status = client.status(name) or {}
-    traces = [t.get("trace", "") for t in status.get("tasks", []) if t.get("state") == "FAILED"]
-    if status.get("connector", {}).get("state") == "FAILED":
-        traces.append(status["connector"].get("trace", ""))
-    offsets = client.offsets(name) if status else []
+    if settings.connect.offsets_topic:
+        # MSK Connect: no REST API, so no task traces; the committed offset alone decides.
+        traces: list[str] = []
+        offsets = connector_offsets(settings, name)
+    else:
+        client = dbz.ConnectClient(settings)
+        status = client.status(name) or {}
+        traces = [t.get("trace", "") for t in status.get("tasks", []) if t.get("state") == "FAILED"]
+        if status.get("connector", {}).get("state") == "FAILED":
+            traces.append(status["connector"].get("trace", ""))
+        offsets = client.offsets(name) if status else []
     offset = next((o.get("offset") for o in offsets if (o.get("offset") or {}).get("file")), None)
     return decide_gap(name, settings.source.flavor, offset, source_binlog_state(settings), traces)
 

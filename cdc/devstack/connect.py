@@ -25,6 +25,10 @@ def env_allowlist() -> str:
     return f"^{re.escape(PASSWORD_ENV)}$"
 
 
+# The workers' offsets topic: `CDCLAKE_CONNECT__OFFSETS_TOPIC` points the gap check here instead of the REST API.
+OFFSETS_TOPIC = "_connect-offsets"
+
+
 class ConnectServer(Server):
     name = "connect"
 
@@ -45,7 +49,7 @@ group.id=cdclake-connect
 key.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
 config.storage.topic=_connect-configs
-offset.storage.topic=_connect-offsets
+offset.storage.topic={OFFSETS_TOPIC}
 status.storage.topic=_connect-status
 config.storage.replication.factor=1
 offset.storage.replication.factor=1

@@ -19,7 +19,9 @@ from click.testing import CliRunner
 
 from cdc.capture import debezium as dbz
 from cdc.capture import recovery
+from cdc.capture.offsets_topic import read_offsets_topic
 from cdc.devstack import pipeline
+from cdc.devstack.connect import OFFSETS_TOPIC
 from cdc.devstack.workload import Workload
 from cdc.source import connect
 from spark_jobs.lake import read_table
@@ -111,6 +113,7 @@ def test_binlog_gap_is_detected_and_resnapshot_recovers(local_stack, spark, tabl
     pipeline.fresh_source(settings, tables)
     pipeline.apply_to_lake(spark, settings, tables)
     assert recovery.binlog_gap(settings) is None
+    assert recovery.binlog_gap(settings.model_copy(update={"connect": settings.connect.model_copy(update={"offsets_topic": OFFSETS_TOPIC})})) is None
     lake_keys_before = {c.qualified_source: _lake_keys(spark, settings, c) for c in tables if c.mode == "current_state"}
 
     client = dbz.ConnectClient(settings)
@@ -128,6 +131,11 @@ def test_binlog_gap_is_detected_and_resnapshot_recovers(local_stack, spark, tabl
     assert gap is not None, "a purged binlog the connector needs must raise the alarm"
     assert gap.connector_file == needed[0] != current and gap.oldest_available == current
     assert name in gap.message() and current in gap.message() and "resnapshot" in gap.message()
+    # MSK Connect has no REST API: the same decision from the workers' offsets topic alone.
+    via_topic = settings.model_copy(update={"connect": settings.connect.model_copy(update={"offsets_topic": OFFSETS_TOPIC})})
+    assert read_offsets_topic(via_topic, OFFSETS_TOPIC, name) == client.offsets(name) != []
+    assert recovery.binlog_gap(via_topic) == gap
+    assert dbz.connector_position(via_topic) == needed
     cli = CliRunner().invoke(main, ["capture", "gap"])
     assert cli.exit_code == 1 and name in cli.output, cli.output
 

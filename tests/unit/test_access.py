@@ -15,6 +15,7 @@ from cdc.access.minio import ensure_users
 from cdc.errors import ConfigError
 from cdc.settings import AccessSettings, LakeSettings, PiiSettings, Settings
 from lakehouse_schemas import load_contracts
+from tests.support.tf_dev import tf_dev_settings
 
 LAKE = "s3a://corp-lake/warehouse"
 KMS = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -163,6 +164,20 @@ def test_writer_writes_every_domain_and_nothing_else(settings, contracts, docs):
     assert allows(doc, "kafka-cluster:ReadData", topic)
     assert not allows(doc, "kafka-cluster:WriteData", topic)
     assert not allows(doc, "kafka-cluster:ReadData", topic.replace("chinook.Chinook.Invoice", "other.db.t"))
+
+
+def test_writer_reads_the_connect_offsets_topic_only_when_the_gap_check_uses_it(settings, contracts, docs):
+    """MSK Connect has no REST API: the scheduled gap check reads the workers' offsets topic as the writer."""
+    cluster_tail = MSK.split(":cluster/")[1]
+    topic = f"arn:aws:kafka:eu-west-1:111122223333:topic/{cluster_tail}/cdclake-dev-chinook-offsets"
+    group = f"arn:aws:kafka:eu-west-1:111122223333:group/{cluster_tail}/cdclake-offsets-cdclake-chinook"
+    assert not allows(docs["writer"], "kafka-cluster:ReadData", topic)
+    with_topic = settings.model_copy(update={"connect": settings.connect.model_copy(update={"offsets_topic": "cdclake-dev-chinook-offsets"})})
+    writer = policies.generate(with_topic, contracts)["writer"]
+    assert allows(writer, "kafka-cluster:ReadData", topic)
+    assert allows(writer, "kafka-cluster:DescribeGroup", group)
+    assert not allows(writer, "kafka-cluster:WriteData", topic)
+    assert not allows(writer, "kafka-cluster:ReadData", topic.replace("chinook-offsets", "other-offsets"))
 
 
 def test_new_finance_table_needs_no_policy_change(settings, contracts, docs):
@@ -334,28 +349,9 @@ def test_pii_key_missing_is_a_clear_error(tmp_path, monkeypatch):
 TF_DEV = __import__("pathlib").Path(__file__).resolve().parents[2] / "terraform" / "envs" / "dev"
 
 
-def terraform_dev_settings() -> Settings:
-    """The settings that match terraform/envs/dev/terraform.tfvars.example (see docs/access.md)."""
-    return Settings(
-        lake=LakeSettings(root="s3a://example-cdclake-dev-lake/warehouse", checkpoint_root="s3a://example-cdclake-dev-lake/_checkpoints"),
-        access=AccessSettings(
-            account_id="111122223333",
-            region="eu-west-1",
-            kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000",
-            msk_cluster_arn="arn:aws:kafka:eu-west-1:111122223333:cluster/cdclake-dev/00000000-0000-0000-0000-000000000000-1",
-            workgroup_prefix="cdclake-dev-",
-            results_bucket="example-cdclake-dev-athena-results",
-            results_prefix="",
-            role_prefix="cdclake-dev-",
-            break_glass_role_arn="arn:aws:iam::111122223333:role/cdclake-break-glass",
-            key_user_arns=("arn:aws:iam::111122223333:role/cdclake-dev-chinook-msk-connect",),
-        ),
-    )
-
-
 def test_terraform_fixtures_are_the_generated_documents(contracts):
     """terraform/envs/dev's test attaches these files; they must be what `cdclake access render` writes."""
-    docs = policies.generate(terraform_dev_settings(), contracts)
+    docs = policies.generate(tf_dev_settings(), contracts)
     for name, doc in docs.items():
         path = TF_DEV / "tests" / "fixtures" / f"policy.{name}.json"
         assert json.loads(path.read_text()) == doc, f"{path} is stale: regenerate it (docs/access.md, Terraform)"
@@ -365,7 +361,7 @@ def test_terraform_names_match_the_generated_ones(contracts):
     """Workgroup names, results locations and Glue databases line up with the Terraform modules' naming."""
     import re
 
-    s = terraform_dev_settings()
+    s = tf_dev_settings()
     tfvars = (TF_DEV / "terraform.tfvars.example").read_text()
     name_prefix = re.search(r'^name_prefix\s*=\s*"([^"]+)"', tfvars, re.MULTILINE).group(1)
     glue_prefix = re.search(r'^glue_database_prefix\s*=\s*"([^"]+)"', tfvars, re.MULTILINE).group(1)

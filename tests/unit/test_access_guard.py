@@ -10,33 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cdc.access import audit, guard, policies
-from cdc.settings import AccessSettings, LakeSettings, Settings
 from lakehouse_schemas import load_contracts
+from tests.support.tf_dev import ACCOUNT, BREAK_GLASS, tf_dev_settings
 
 TF_DEV = Path(__file__).resolve().parents[2] / "terraform" / "envs" / "dev"
 FIXTURES = TF_DEV / "tests" / "fixtures"
-ACCOUNT = "111122223333"
-BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/cdclake-break-glass"
 OTHER = f"arn:aws:iam::{ACCOUNT}:role/any-other-role"
-
-
-def tf_settings() -> Settings:
-    """The settings of terraform/envs/dev/terraform.tfvars.example (docs/access.md)."""
-    return Settings(
-        lake=LakeSettings(root="s3a://example-cdclake-dev-lake/warehouse", checkpoint_root="s3a://example-cdclake-dev-lake/_checkpoints"),
-        access=AccessSettings(
-            account_id=ACCOUNT,
-            region="eu-west-1",
-            kms_key_arn=f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000",
-            msk_cluster_arn=f"arn:aws:kafka:eu-west-1:{ACCOUNT}:cluster/cdclake-dev/00000000-0000-0000-0000-000000000000-1",
-            workgroup_prefix="cdclake-dev-",
-            results_bucket="example-cdclake-dev-athena-results",
-            results_prefix="",
-            role_prefix="cdclake-dev-",
-            break_glass_role_arn=BREAK_GLASS,
-            key_user_arns=(f"arn:aws:iam::{ACCOUNT}:role/cdclake-dev-chinook-msk-connect",),
-        ),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +25,7 @@ def contracts():
 
 @pytest.fixture(scope="module")
 def settings():
-    return tf_settings()
+    return tf_dev_settings()
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +193,7 @@ def test_results_bucket_keeps_each_readers_results_its_own(res):
 
 
 def test_without_break_glass_nobody_else_is_exempt(contracts):
-    s = tf_settings()
+    s = tf_dev_settings()
     s = s.model_copy(update={"access": s.access.model_copy(update={"break_glass_role_arn": None})})
     docs = guard.generate(s, contracts)
     assert BREAK_GLASS not in json.dumps(docs)

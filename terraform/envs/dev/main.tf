@@ -168,6 +168,8 @@ module "msk_connect_debezium" {
   authentication_type = "IAM"
   subnet_ids          = var.subnet_ids
   security_group_ids  = var.connect_security_group_ids
+  # A named offsets topic: it survives re-creating the connector, and the scheduled gap check reads it.
+  offset_storage_topic = local.connect_offsets_topic
 }
 
 # -- streaming job -------------------------------------------------------------------------------
@@ -190,6 +192,7 @@ module "emr_serverless_stream" {
 }
 
 locals {
+  connect_offsets_topic = "${var.name_prefix}-${var.source_name}-connect-offsets"
   job_jar_uris = [for j in var.job_jars : "${module.artifacts_bucket.s3_uri}/${var.job_jars_prefix}${j}"]
   # Settings of every job run (cdc/settings.py): the stream and the scheduled upkeep. No secrets.
   job_environment = {
@@ -227,6 +230,8 @@ module "scheduled_upkeep" {
     CDCLAKE_SOURCE__HOST               = var.source_host
     CDCLAKE_SOURCE__PASSWORD_SECRET_ID = var.source_secret_arn
     CDCLAKE_SOURCE__SSL_MODE           = "required"
+    # `capture gap` reads the connector's committed offset from here (MSK Connect has no REST API).
+    CDCLAKE_CONNECT__OFFSETS_TOPIC = local.connect_offsets_topic
   })
 }
 

@@ -37,3 +37,8 @@ output "topic_arns" {
   description = "MSK topic ARNs (patterns) the connector role may reach."
   value       = local.topic_arns
 }
+
+output "worker_properties" {
+  description = "The workers' properties (converters, config provider, offsets topic)."
+  value       = local.worker_properties
+}

@@ -3,8 +3,8 @@
 #   snapshot --due      daily snapshot partitions of every ended day (idempotent)
 #   catalog sync        Glue databases, tables and partitions equal to the lake's
 #   reconcile --sample  source vs lake on a deterministic 1% of every table's chunks (exit 1 = the run FAILS, which alarms)
-# The binlog-gap check (`cdclake capture gap`) reads the connector's offsets through the Kafka Connect
-# REST API, which MSK Connect does not expose: it is not scheduled here (docs/aws-runbook.md).
+#   capture gap         the connector's committed binlog position vs the source's oldest binlog; MSK Connect
+#                       has no REST API, so it reads the workers' offsets topic (CDCLAKE_CONNECT__OFFSETS_TOPIC)
 
 data "aws_iam_policy_document" "trust" {
   statement {

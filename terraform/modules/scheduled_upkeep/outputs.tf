@@ -7,3 +7,8 @@ output "scheduler_role_arn" {
   description = "Role EventBridge Scheduler assumes to start the runs."
   value       = aws_iam_role.scheduler.arn
 }
+
+output "job_run_inputs" {
+  description = "Per schedule, the StartJobRun request it sends (JSON): which `cdclake` command runs, with which settings."
+  value       = { for k, s in aws_scheduler_schedule.upkeep : k => s.target[0].input }
+}

@@ -73,6 +73,8 @@ variable "schedules" {
     snapshots = { expression = "cron(30 0 * * ? *)", arguments = ["snapshot", "--due"] }
     catalog   = { expression = "cron(15 * * * ? *)", arguments = ["catalog", "sync"] }
     reconcile = { expression = "cron(0 3 * * ? *)", arguments = ["reconcile", "--sample", "1%"] }
+    # Exit 1 when the connector needs a binlog the source purged: the run fails, which alarms.
+    binlog-gap = { expression = "cron(45 * * * ? *)", arguments = ["capture", "gap"] }
   }
 }
 

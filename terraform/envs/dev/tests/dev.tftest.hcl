@@ -127,6 +127,21 @@ run "dev_applies" {
     condition     = strcontains(module.emr_serverless_stream.job_driver, "spark.emr-serverless.driverEnv.CDCLAKE_LAKE__ROOT=s3://example-cdclake-dev-lake/warehouse")
     error_message = "the job gets the lake root as CDCLAKE_LAKE__ROOT"
   }
+
+  assert {
+    condition     = jsondecode(module.scheduled_upkeep.job_run_inputs["binlog-gap"]).JobDriver.SparkSubmit.EntryPointArguments == ["capture", "gap"]
+    error_message = "the binlog-gap check runs on a schedule"
+  }
+
+  assert {
+    condition     = strcontains(jsondecode(module.scheduled_upkeep.job_run_inputs["binlog-gap"]).JobDriver.SparkSubmit.SparkSubmitParameters, "spark.emr-serverless.driverEnv.CDCLAKE_CONNECT__OFFSETS_TOPIC=cdclake-dev-chinook-connect-offsets")
+    error_message = "the gap check reads the offsets topic the MSK Connect workers write (no Connect REST API on MSK)"
+  }
+
+  assert {
+    condition     = strcontains(module.msk_connect_debezium.worker_properties, "offset.storage.topic=cdclake-dev-chinook-connect-offsets")
+    error_message = "the MSK Connect workers keep their offsets in the named topic the gap check reads"
+  }
 }
 
 run "trust_names_its_principals" {
