@@ -14,6 +14,7 @@ from typing import Literal
 
 import httpx
 
+from cdc.capture.offsets_topic import read_offsets_topic
 from cdc.errors import ConfigError, ReplicationTimeout, ServerUnavailable, TerminalError
 from cdc.events import binlog_file_index
 from cdc.kafka_security import connector_history_config, librdkafka_config
@@ -277,9 +278,14 @@ def source_position(settings: Settings) -> tuple[str, int]:
     return row[0], int(row[1])
 
 
-def connector_position(settings: Settings) -> tuple[str, int] | None:
-    from cdc.capture.offsets_topic import connector_offsets
+def connector_offsets(settings: Settings, connector: str) -> list[dict]:
+    """The committed offsets: from the workers' offsets topic when one is configured (MSK Connect), else the REST API."""
+    if settings.connect.offsets_topic:
+        return read_offsets_topic(settings, settings.connect.offsets_topic, connector)
+    return ConnectClient(settings).offsets(connector)
 
+
+def connector_position(settings: Settings) -> tuple[str, int] | None:
     offsets = connector_offsets(settings, connector_name(settings))
     for o in offsets:
         off = o.get("offset") or {}

@@ -83,11 +83,3 @@ def read_offsets_topic(settings: Settings, topic: str, connector: str, timeout_s
     finally:
         consumer.close()
 
-
-def connector_offsets(settings: Settings, connector: str) -> list[dict[str, Any]]:
-    """The committed offsets: from the offsets topic when one is configured (MSK Connect), else the REST API."""
-    if settings.connect.offsets_topic:
-        return read_offsets_topic(settings, settings.connect.offsets_topic, connector)
-    from cdc.capture.debezium import ConnectClient
-
-    return ConnectClient(settings).offsets(connector)

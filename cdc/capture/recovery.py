@@ -22,7 +22,6 @@ import uuid
 from dataclasses import dataclass
 
 from cdc.capture import debezium as dbz
-from cdc.capture.offsets_topic import connector_offsets
 from cdc.errors import ConfigError, ReplicationTimeout, TerminalError
 from cdc.events import SourcePosition, binlog_file_index
 from cdc.kafka_security import librdkafka_config
@@ -306,7 +305,7 @@ def binlog_gap(settings: Settings) -> BinlogGap | None:
     if settings.connect.offsets_topic:
         # MSK Connect: no REST API, so no task traces; the committed offset alone decides.
         traces: list[str] = []
-        offsets = connector_offsets(settings, name)
+        offsets = dbz.connector_offsets(settings, name)
     else:
         client = dbz.ConnectClient(settings)
         status = client.status(name) or {}
