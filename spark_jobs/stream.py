@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyspark import inheritable_thread_target
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -183,8 +186,34 @@ def _catch_up(
                 log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
 
 
+def run_tables(handle: Callable[[str, int], None], items: list[tuple[str, int]], threads: int) -> None:
+    """Run ``handle`` for every table of the batch, ``threads`` at a time.
+
+    Every Hudi write pays a fixed cost (timeline, file listing, commit) mostly on the driver, so the
+    tables of one batch overlap: Spark takes jobs from several driver threads, and each table is its
+    own Hudi table. The first failure is raised once every started table has finished, so the batch
+    fails as a whole and is re-run (tables that committed are then re-read as a replay).
+    """
+    if threads <= 1 or len(items) <= 1:
+        for topic, n in items:
+            handle(topic, n)
+        return
+    # Inheritable: each thread keeps the query's local properties (job group, streaming query id).
+    target = inheritable_thread_target(handle)
+    with ThreadPoolExecutor(max_workers=min(threads, len(items)), thread_name_prefix="cdclake-apply") as pool:
+        futures = [pool.submit(target, topic, n) for topic, n in items]
+    for f in futures:
+        f.result()
+
+
 def make_batch_fn(
-    contracts: list[TableContract] | ContractSource, lake_root: str, stats: BatchStats, log: Log, *, pii_key: KeySource | None = None
+    contracts: list[TableContract] | ContractSource,
+    lake_root: str,
+    stats: BatchStats,
+    log: Log,
+    *,
+    pii_key: KeySource | None = None,
+    threads: int = 1,
 ):
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
@@ -205,25 +234,30 @@ def make_batch_fn(
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
             n_dead = 0
-            applied: list[tuple[TableContract, DataFrame]] = []  # for the FK cascades the binlog does not carry
-            for topic, n in sorted(counts.items()):
+            applied: dict[str, tuple[TableContract, DataFrame]] = {}  # for the FK cascades the binlog does not carry
+            lock = threading.Lock()  # the tables of a batch run in parallel threads; their shared notes go through it
+
+            def handle(topic: str, n: int) -> None:
                 records = batch.where(F.col("topic") == topic)
                 contract = by_topic.get(topic)
                 if contract is None:
                     reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
-                    dead.append(_raw_dead(records, None, reason))  # dlq derives db.table from the topic
-                    state.blocked.block(topic, reason)
-                    state.note_dead(topic, None)
+                    with lock:
+                        dead.append(_raw_dead(records, None, reason))  # dlq derives db.table from the topic
+                        state.blocked.block(topic, reason)
+                        state.note_dead(topic, None)
                     log(f"batch {batch_id}: topic {topic} has no contract; {n} record(s) parked until it has one")
-                    continue
+                    return
                 if state.blocked.is_blocked(topic):
                     # Later events wait behind the parked ones, so they are applied after them, in source order.
-                    dead.append(_raw_dead(records, contract, state.blocked.reason(topic)))
-                    state.note_dead(topic, contract)
+                    with lock:
+                        dead.append(_raw_dead(records, contract, state.blocked.reason(topic)))
+                        state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {contract.qualified_source} is blocked; {n} record(s) parked")
-                    continue
+                    return
                 decoded = decode_checked(records, contract).persist()
-                cached.append(decoded)
+                with lock:
+                    cached.append(decoded)
                 err = F.col(ERROR_COLUMN)
                 drifted = err.startswith(DRIFT_PREFIX)
                 flags = decoded.agg(
@@ -239,29 +273,35 @@ def make_batch_fn(
                     # one on are parked; the ones before it (written before the ALTER) still apply, so the
                     # parked ones all share the new shape and apply together once the contract has it.
                     reason = flags["drift"]
-                    state.blocked.block(topic, reason)
                     later = F.col(META_POS) >= F.lit(flags["drift_pos"])
-                    dead.append(_decoded_dead(decoded.where(later), contract, F.coalesce(err, F.lit(state.blocked.reason(topic)))))
-                    state.note_dead(topic, contract)
+                    with lock:
+                        state.blocked.block(topic, reason)
+                        dead.append(_decoded_dead(decoded.where(later), contract, F.coalesce(err, F.lit(state.blocked.reason(topic)))))
+                        state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {reason}")
                     decoded = decoded.where(~later)
                 if flags["bad"]:
-                    dead.append(_decoded_dead(decoded.where(err.isNotNull()), contract, err))
-                    state.note_dead(topic, contract)
+                    with lock:
+                        dead.append(_decoded_dead(decoded.where(err.isNotNull()), contract, err))
+                        state.note_dead(topic, contract)
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 lows = {r["partition"]: r["lo"] for r in ranges if r["topic"] == topic}
                 replay = state.rereads(batch.sparkSession, contract, lake_root, lows)
                 if replay:
-                    stats.guarded_batches += 1
+                    with lock:
+                        stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
                 apply_table(
                     good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0, forward=forward
                 )
-                applied.append((contract, decoded.where(F.col(ERROR_COLUMN).isNull())))
-                state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
-                stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
-            cascade.apply(applied, list(by_topic.values()), lake_root, batch_id, log)
+                with lock:
+                    applied[topic] = (contract, decoded.where(F.col(ERROR_COLUMN).isNull()))
+                    state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
+                    stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
+
+            run_tables(handle, sorted(counts.items()), threads)
+            cascade.apply([applied[t] for t in sorted(applied)], list(by_topic.values()), lake_root, batch_id, log)
             if dead:
                 all_dead = dead[0]
                 for d in dead[1:]:
@@ -324,7 +364,7 @@ def start(
         reader.load()
         .writeStream.queryName(f"cdclake-{settings.source.name}")
         .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
-        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log, pii_key=key_source(settings)))
+        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads))
     )
     writer = writer.trigger(availableNow=True) if trigger == "available-now" else writer.trigger(processingTime=interval)
     return writer.start(), stats

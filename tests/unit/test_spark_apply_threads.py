@@ -1,0 +1,77 @@
+"""The tables of a batch written from several driver threads: the same lake as one after another.
+
+Local Spark, Hudi tables under a temporary file:// root, no servers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+
+import pytest
+
+from tests.unit.test_spark_stream_evolution import ITEMS, KAFKA_SCHEMA, ORDERS, TAGS, Feed, _lake_rows
+
+
+def test_run_tables_runs_every_table_and_raises_the_first_failure_after_all_finished():
+    from spark_jobs.stream import run_tables
+
+    done: list[str] = []
+    names: set[str] = set()
+    lock = threading.Lock()
+
+    def handle(topic: str, n: int) -> None:
+        with lock:
+            names.add(threading.current_thread().name)
+        if topic == "b":
+            raise RuntimeError("table b failed")
+        with lock:
+            done.append(topic)
+
+    with pytest.raises(RuntimeError, match="table b failed"):
+        run_tables(handle, [("a", 1), ("b", 1), ("c", 1), ("d", 1)], threads=3)
+    assert sorted(done) == ["a", "c", "d"]
+    assert all(n.startswith("cdclake-apply") for n in names)
+    # One thread: in order, in the caller's thread; the failure stops the tables after it.
+    done.clear()
+    with pytest.raises(RuntimeError):
+        run_tables(handle, [("a", 1), ("b", 1), ("c", 1)], threads=1)
+    assert done == ["a"]
+
+
+@pytest.fixture()
+def lake_root(tmp_path):
+    root = tmp_path / uuid.uuid4().hex[:8]
+    yield root.resolve().as_uri()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_threaded_batches_build_the_oracle_lake(spark, lake_root):
+    from spark_jobs import history
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    stats = BatchStats()
+    process = make_batch_fn([ORDERS, ITEMS, TAGS], lake_root, stats, lambda m: None, threads=3)
+
+    def batch(records):
+        return spark.createDataFrame(records, KAFKA_SCHEMA)
+
+    first = [feed.event(c, "c", {"id": i, col: f"{c.table}-{i}"}) for c, col in ((ORDERS, "note"), (ITEMS, "name"), (TAGS, "tag"))
+             for i in range(1, 6)]
+    process(batch(first), 0)
+    second = [
+        feed.event(ORDERS, "u", {"id": 2, "note": "changed"}),
+        feed.event(ITEMS, "d", {"id": 3, "name": "items-3"}),
+        feed.event(TAGS, "c", {"id": 9, "tag": "new"}),
+        feed.event(ORDERS, "d", {"id": 5, "note": "orders-5"}),
+        feed.event(TAGS, "u", {"id": 1, "tag": "again"}),
+    ]
+    process(batch(second), 1)
+    for contract in (ORDERS, ITEMS, TAGS):
+        assert _lake_rows(spark, contract, lake_root) == feed.expected(contract), contract.table
+        n_events = sum(1 for _, topic, _, _ in feed.events if topic == contract.topic())
+        assert history.read_history(spark, contract, lake_root).count() == n_events
+    assert stats.records == len(first) + len(second)
+    assert stats.per_table == {c.qualified_target: sum(1 for e in feed.events if e[1] == c.topic()) for c in (ORDERS, ITEMS, TAGS)}
