@@ -171,7 +171,15 @@ def glue_client(settings: Settings, client):
         return client
     import boto3
 
-    return boto3.client("glue", region_name=settings.catalog.glue_region or settings.access.region)
+    region = settings.catalog.glue_region or settings.access.region
+    endpoint = settings.catalog.glue_endpoint
+    if not endpoint:
+        return boto3.client("glue", region_name=region)
+    # An endpoint override is a local Glue emulator (moto), which takes any keys: placeholders when
+    # the machine has none, so a fresh clone needs no AWS configuration.
+    session = boto3.session.Session(region_name=region)
+    keys = {} if session.get_credentials() else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return session.client("glue", endpoint_url=endpoint, **keys)
 
 
 def _catalog(settings: Settings) -> dict:
