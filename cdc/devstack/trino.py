@@ -76,7 +76,7 @@ class TrinoServer(Server):
                 ]
             )
         )
-        (etc / "log.properties").write_text("io.trino=WARN\nio.trino.server.TrinoServer=INFO\n")
+        (etc / "log.properties").write_text("io.trino=WARN\nio.trino.server.Server=INFO\n")  # keeps "SERVER STARTED"
         access, secret = self.settings.s3_credentials()
         (etc / "catalog" / f"{LAKE_CATALOG}.properties").write_text(
             "".join(f"{k}={v}\n" for k, v in catalog_properties(self.settings, access, secret).items())

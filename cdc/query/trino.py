@@ -62,11 +62,22 @@ class TrinoResult:
 
 
 class TrinoQueryError(TerminalError):
-    """Trino refused or failed a query; ``access_denied`` when S3 refused the catalog's keys."""
+    """Trino refused or failed a query; ``detail`` holds its whole cause chain (S3's own error sits at the end)."""
+
+    detail: str = ""
 
     @property
     def access_denied(self) -> bool:
-        return bool(ACCESS_DENIED.search(str(self)))
+        return bool(ACCESS_DENIED.search(self.detail))
+
+
+def _causes(info: dict | None) -> list[str]:
+    out = []
+    while info:
+        if info.get("message"):
+            out.append(f"{str(info.get('type', '')).rsplit('.', 1)[-1]}: {info['message']}")
+        info = info.get("cause")
+    return out
 
 
 def connect(settings: Settings, catalog: str = LAKE_CATALOG, schema: str | None = None):
@@ -95,11 +106,13 @@ def run(settings: Settings, sql: str, *, catalog: str = LAKE_CATALOG, max_rows: 
         columns = [d[0] for d in cur.description or []]
         return TrinoResult(columns=columns, rows=[tuple(r) for r in rows])
     except ClientQueryError as exc:
+        causes = _causes(exc.failure_info)
+        root = causes[-1].split(" (Service:", 1)[0] if len(causes) > 1 else ""
         raise TrinoQueryError(
-            f"Trino ({catalog}): {exc.error_name}: {exc.message}",
-            next_step="read the message; an Access Denied means this catalog's S3 keys may not read the table "
-            "(query it through the workgroup that may)",
+            f"Trino ({catalog}): {exc.error_name}: {exc.message}" + (f" <- {root}" if root else ""),
+            next_step="read the message; when S3 refused this catalog's keys, query through the workgroup whose domain holds the table",
             catalog=catalog,
+            detail=" <- ".join([exc.message, *causes]),
         ) from exc
     except OSError as exc:  # requests' connection errors are OSErrors
         raise TerminalError(

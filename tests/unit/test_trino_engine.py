@@ -95,3 +95,40 @@ def test_query_prints_athena_sql_for_the_trino_engine_without_servers(tmp_path, 
     assert trino_sql.exit_code == 0, trino_sql.output
     assert trino_sql.stdout == athena_sql.stdout
     assert '"chinook_finance"."invoice_history"' in trino_sql.stdout
+
+
+def test_a_refused_query_names_s3s_error_in_one_line(tmp_path, monkeypatch):
+    from trino.exceptions import TrinoQueryError as ClientError
+
+    failure = {
+        "type": "io.trino.spi.TrinoException",
+        "message": "Failed to check for Hudi table at location: s3://lake/x/lake/finance/chinook/invoice",
+        "cause": {"type": "java.io.IOException", "message": "read failed", "cause": {
+            "type": "software.amazon.awssdk.services.s3.model.S3Exception", "message": "Access Denied. (Service: S3, Status Code: 403)"}},
+    }
+    error = {"errorName": "HUDI_FILESYSTEM_ERROR", "message": failure["message"], "failureInfo": failure}
+
+    class Cursor:
+        def execute(self, sql):
+            raise ClientError(error)
+
+    class Conn:
+        def cursor(self):
+            return Cursor()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(trino, "connect", lambda settings, catalog: Conn())
+    with pytest.raises(trino.TrinoQueryError) as info:
+        trino.run(_settings(tmp_path), "SELECT 1", catalog="analysts")
+    first = str(info.value).splitlines()[0]
+    assert first == (
+        "Trino (analysts): HUDI_FILESYSTEM_ERROR: Failed to check for Hudi table at location: "
+        "s3://lake/x/lake/finance/chinook/invoice <- S3Exception: Access Denied."
+    )
+    assert info.value.access_denied
+    failure["cause"]["cause"]["message"] = "Slow Down (Service: S3, Status Code: 503)"
+    with pytest.raises(trino.TrinoQueryError) as info:
+        trino.run(_settings(tmp_path), "SELECT 1", catalog="analysts")
+    assert not info.value.access_denied  # the next step's wording does not count as a refusal
