@@ -66,6 +66,9 @@ class StackSettings(BaseModel):
     )
     connect_port: Port = 18083
     s3_port: Port = 19000
+    glue_port: Port = Field(15000, description="opt-in local Glue API (moto server) of `cdclake stack up glue`")
+    trino_port: Port = Field(18090, description="opt-in local Trino (Athena's engine) of `cdclake stack up trino`")
+    trino_java_home: Path | None = Field(None, description="a JDK 24+ for Trino; default: JAVA_HOME or the usual JDK folders")
     start_timeout_s: float = 180.0
 
 
@@ -193,6 +196,7 @@ class CatalogSettings(BaseModel):
 
     glue_region: Region | None = Field(None, description="default: access.region")
     catalog_id: AccountId | None = Field(None, description="Glue catalog (account) id; default: the caller's account")
+    glue_endpoint: str | None = Field(None, description="Glue API endpoint override: the local stack's Glue (http://127.0.0.1:<stack.glue_port>)")
     athena_workgroup: str = Field("cdclake-analysts", description="workgroup of `cdclake query --engine athena`")
     athena_output: str | None = Field(None, description="s3:// result location when the workgroup does not enforce one")
     athena_catalog: str = "AwsDataCatalog"

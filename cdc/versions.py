@@ -22,6 +22,10 @@ DEBEZIUM = "3.5.0.Final"  # newest release with both the MySQL and MariaDB plugi
 LOG4J2 = "2.24.3"
 SLF4J = "2.0.16"
 MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+# Athena engine v3 is built on Trino: the local stack's opt-in query engine over the Glue catalog.
+TRINO = "476"
+TRINO_SERVER = f"io.trino:trino-server:{TRINO}:tar.gz"
+TRINO_JAVA = 24  # the oldest Java release Trino 476 starts on
 
 # Jars the Spark driver needs on its classpath (resolved with Maven, transitive runtime deps).
 SPARK_JARS = (

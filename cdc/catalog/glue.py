@@ -171,7 +171,15 @@ def glue_client(settings: Settings, client):
         return client
     import boto3
 
-    return boto3.client("glue", region_name=settings.catalog.glue_region or settings.access.region)
+    region = settings.catalog.glue_region or settings.access.region
+    endpoint = settings.catalog.glue_endpoint
+    if not endpoint:
+        return boto3.client("glue", region_name=region)
+    # An endpoint override is a local Glue emulator (moto), which takes any keys: placeholders when
+    # the machine has none, so a fresh clone needs no AWS configuration.
+    session = boto3.session.Session(region_name=region)
+    keys = {} if session.get_credentials() else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return session.client("glue", endpoint_url=endpoint, **keys)
 
 
 def _catalog(settings: Settings) -> dict:
@@ -229,16 +237,29 @@ def _same_table(current: dict, wanted: dict) -> bool:
 
 
 def glue_partitions(client, settings: Settings, table: GlueTable) -> set[tuple[str, ...]]:
+    return set(partition_locations(client, settings, table))
+
+
+def partition_locations(client, settings: Settings, table: GlueTable) -> dict[tuple[str, ...], str]:
     pages = client.get_paginator("get_partitions").paginate(DatabaseName=table.database, TableName=table.name, **_catalog(settings))
-    return {tuple(p["Values"]) for page in pages for p in page.get("Partitions", [])}
+    return {tuple(p["Values"]): p.get("StorageDescriptor", {}).get("Location", "") for page in pages for p in page.get("Partitions", [])}
 
 
 def sync_partitions(client, settings: Settings, table: GlueTable, values: Iterable[tuple[str, ...]]) -> tuple[int, int]:
-    """Make Glue's partitions of ``table`` exactly ``values`` (the partitions the lake holds); (added, removed)."""
+    """Make Glue's partitions of ``table`` exactly ``values`` (the partitions the lake holds); (added, removed).
+
+    A partition whose location is not the table's (the lake moved to another root) is removed and
+    added again: readers check that partition folders lie under the table's location.
+    """
     wanted = {tuple(v) for v in values}
-    have = glue_partitions(client, settings, table)
-    add = sorted(wanted - have)
-    remove = sorted(have - wanted)
+    have = partition_locations(client, settings, table)
+    moved = {v for v in wanted & set(have) if have[v] != table.partition_location(v)}
+    add = sorted((wanted - set(have)) | moved)
+    remove = sorted((set(have) - wanted) | moved)
+    for i in range(0, len(remove), 25):  # BatchDeletePartition takes at most 25
+        client.batch_delete_partition(
+            DatabaseName=table.database, TableName=table.name, PartitionsToDelete=[{"Values": list(v)} for v in remove[i : i + 25]], **_catalog(settings)
+        )
     for i in range(0, len(add), 100):  # BatchCreatePartition takes at most 100
         resp = client.batch_create_partition(
             DatabaseName=table.database, TableName=table.name, PartitionInputList=[table.partition_input(v) for v in add[i : i + 100]], **_catalog(settings)
@@ -246,10 +267,6 @@ def sync_partitions(client, settings: Settings, table: GlueTable, values: Iterab
         errors = [e for e in resp.get("Errors", []) if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"]
         if errors:
             raise TerminalError(f"Glue refused partitions of {table.database}.{table.name}: {errors[:3]}", next_step="read the error details")
-    for i in range(0, len(remove), 25):  # BatchDeletePartition takes at most 25
-        client.batch_delete_partition(
-            DatabaseName=table.database, TableName=table.name, PartitionsToDelete=[{"Values": list(v)} for v in remove[i : i + 25]], **_catalog(settings)
-        )
     return len(add), len(remove)
 
 

@@ -11,6 +11,7 @@ from cdc.devstack.connect import ConnectServer
 from cdc.devstack.kafka import KafkaServer
 from cdc.devstack.mariadb import MariaDBServer
 from cdc.devstack.minio import MinioServer
+from cdc.devstack.trino import GlueServer, TrinoServer
 from cdc.settings import Settings
 
 # Start order; ``down`` uses the reverse.
@@ -19,11 +20,15 @@ SERVERS: dict[str, type[Server]] = {
     "kafka": KafkaServer,
     "connect": ConnectServer,
     "s3": MinioServer,
+    "glue": GlueServer,
+    "trino": TrinoServer,
 }
+# Started only when named (`cdclake stack up glue trino`): Athena's path, not the pipeline's.
+OPT_IN = ("glue", "trino")
 
 
 def servers(settings: Settings, names: list[str] | None = None) -> list[Server]:
-    chosen = names or list(SERVERS)
+    chosen = names or [n for n in SERVERS if n not in OPT_IN]
     unknown = [n for n in chosen if n not in SERVERS]
     if unknown:
         from cdc.errors import ConfigError
@@ -44,9 +49,9 @@ def up(settings: Settings, names: list[str] | None = None, log=print) -> None:
 
 
 def down(settings: Settings, names: list[str] | None = None, log=print) -> None:
-    for server in reversed(servers(settings, names)):
+    for server in reversed(servers(settings, names or list(SERVERS))):
         server.down(log)
 
 
 def status(settings: Settings) -> dict[str, dict]:
-    return {s.name: s.status() for s in servers(settings)}
+    return {s.name: s.status() for s in servers(settings, list(SERVERS))}

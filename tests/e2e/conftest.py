@@ -25,3 +25,7 @@ def own_capture(local_stack):
     yield make
     for settings in made:
         dbz.reset(settings, log=lambda m: None)
+
+
+# The time-travel lake, built once per pytest process for the Spark and the Trino tests.
+from tests.e2e.time_travel_support import travelled  # noqa: F401

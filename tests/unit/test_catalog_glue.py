@@ -91,3 +91,23 @@ def test_sync_creates_databases_tables_and_keeps_partitions_in_step(settings):
     assert report.tables["chinook_finance.invoice"] == "updated"
     t = client.get_table(DatabaseName="chinook_finance", Name="invoice")["Table"]
     assert t["StorageDescriptor"]["InputFormat"] == glue.HUDI_INPUT_FORMAT
+
+
+@mock_aws
+def test_sync_moves_partitions_when_the_lake_moves(settings):
+    """Trino refuses a partition outside its table's location: a moved lake re-registers its partitions."""
+    client = boto3.client("glue", region_name=REGION)
+    snaps = {"chinook_finance.invoice_snapshot": [("2025-10-01",), ("2025-10-02",)]}
+    glue.sync(settings, [INVOICE], snaps, client=client, log=lambda m: None)
+    moved = settings.model_copy(update={"lake": LakeSettings(root="s3a://corp-lake/other/lake")})
+    report = glue.sync(moved, [INVOICE], snaps, client=client, log=lambda m: None)
+    assert report.tables["chinook_finance.invoice_snapshot"] == "updated"
+    assert report.partitions_added["chinook_finance.invoice_snapshot"] == 2
+    assert report.partitions_removed["chinook_finance.invoice_snapshot"] == 2
+    parts = client.get_partitions(DatabaseName="chinook_finance", TableName="invoice_snapshot")["Partitions"]
+    assert sorted(p["StorageDescriptor"]["Location"] for p in parts) == [
+        "s3://corp-lake/other/lake/finance/chinook/invoice_snapshot/snapshot_date=2025-10-01",
+        "s3://corp-lake/other/lake/finance/chinook/invoice_snapshot/snapshot_date=2025-10-02",
+    ]
+    report = glue.sync(moved, [INVOICE], snaps, client=client, log=lambda m: None)
+    assert report.partitions_added["chinook_finance.invoice_snapshot"] == report.partitions_removed["chinook_finance.invoice_snapshot"] == 0
