@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
@@ -182,7 +183,11 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
     insp = sa.inspect(eng)
     contracts = []
     for table in sorted(insp.get_table_names(schema=database)):
-        pk = insp.get_pk_constraint(table, schema=database).get("constrained_columns") or []
+        with warnings.catch_warnings():
+            # SQLAlchemy's MySQL dialect has no spatial types and warns about every geometry column while
+            # reflecting the key; the column types come from information_schema below, geometry included.
+            warnings.filterwarnings("ignore", message="Did not recognize type", category=sa.exc.SAWarning)
+            pk = insp.get_pk_constraint(table, schema=database).get("constrained_columns") or []
         # information_schema's COLUMN_TYPE is the exact source type (unsigned, fsp, enum values);
         # SQLAlchemy's generic types would lose some of it.
         cols = [Column(name=s.name, type=s.type, nullable=s.nullable) for s in source_columns(settings, database, table)]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cdc.errors import ContractError
 from lakehouse_schemas.safe_yaml import load_limited
-from lakehouse_schemas.types import LakeType, MySQLType, lake_type, parse_mysql_type
+from lakehouse_schemas.types import GEOMETRY_TYPES, SRID_SUFFIX, SRID_TYPE, LakeType, MySQLType, lake_type, parse_mysql_type
 
 TABLES_PACKAGE = "lakehouse_schemas"
 TABLES_DIR = "tables"
@@ -42,6 +42,22 @@ class Column(BaseModel):
     @property
     def mysql_type(self) -> MySQLType:
         return parse_mysql_type(self.type)
+
+    @property
+    def is_geometry(self) -> bool:
+        return self.mysql_type.base in GEOMETRY_TYPES
+
+    @property
+    def srid_of(self) -> str | None:
+        """For a geometry column's SRID column (``TableContract.lake_columns``): the geometry column's lake name."""
+        return self.name.removesuffix(SRID_SUFFIX) if self.type == SRID_TYPE else None
+
+    def srid_column(self) -> Column:
+        """The lake's SRID column of this geometry column: read from the same source column, retired with it."""
+        return Column.model_construct(
+            name=f"{self.name}{SRID_SUFFIX}", type=SRID_TYPE, nullable=True, pii=None,
+            source_name=self.wire_name, retired=self.retired, lake_precision=None,
+        )
 
     @property
     def lake_type(self) -> LakeType:
@@ -132,6 +148,13 @@ class TableContract(BaseModel):
                 raise ValueError(f"{where}: key/partition column {k!r} is not a column")
         for c in self.columns:
             c.lake_type  # noqa: B018 - fail early on an unmapped type
+            if c.type == SRID_TYPE:
+                raise ValueError(f"{where}: column {c.name!r}: {SRID_TYPE!r} is the lake's SRID column of a geometry column, not a source type")
+            if c.is_geometry and c.srid_column().name in names:
+                raise ValueError(
+                    f"{where}: column {c.srid_column().name!r} collides with the lake's SRID column of geometry column {c.name!r}; "
+                    f"keep it under another lake name (name: <new name>, source_name: {c.srid_column().name})"
+                )
         for fk in self.foreign_keys:
             if len(fk.columns) != len(fk.ref_columns) or not set(fk.columns) <= set(names):
                 raise ValueError(f"{where}: foreign key {fk.name!r}: columns {list(fk.columns)} do not match {list(fk.ref_columns)} or the table")
@@ -156,6 +179,13 @@ class TableContract(BaseModel):
 
         # Foreign keys do not change how events decode: recording them must not replay dead letters.
         return hashlib.sha256(self.model_dump_json(exclude={"foreign_keys"}).encode()).hexdigest()[:16]
+
+    @property
+    def lake_columns(self) -> tuple[Column, ...]:
+        """The lake table's columns: the contract's, each geometry column followed by its SRID column."""
+        if not any(c.is_geometry for c in self.columns) or any(c.srid_of for c in self.columns):
+            return self.columns  # no geometry, or already the lake's columns (``cdc.access.pii.lake_view``)
+        return tuple(x for c in self.columns for x in ((c, c.srid_column()) if c.is_geometry else (c,)))
 
     @property
     def source_columns(self) -> tuple[Column, ...]:

@@ -132,6 +132,7 @@ WIRE_MICROS = "micros"  # io.debezium.time.MicroTime (TIME)
 WIRE_MILLIS_TIME = "millis_time"  # io.debezium.time.Time / Connect Time (TIME, adaptive 0..3 or connect)
 WIRE_BOOLEAN = "boolean"
 WIRE_GEOMETRY = "geometry"  # {"wkb": <bytes>, "srid": n}
+WIRE_SRID = "srid"  # the srid field of a geometry struct; no SRID (srid null) is SRID 0
 
 SPARK_MAX_DECIMAL_PRECISION = 38
 # MySQL keeps the zero TIMESTAMP ('0000-00-00 00:00:00') as epoch 0, which is outside TIMESTAMP's
@@ -194,6 +195,10 @@ CONNECTOR_TYPE_SETTINGS = {
     "skipped.operations": "none",
 }
 
+# The lake keeps a geometry column's SRID in a sibling INT column named <column>__srid (docs/types.md,
+# "Spatial values"). It has no MySQL type of its own: "srid" is this module's name for it, never a source type.
+SRID_TYPE = "srid"
+SRID_SUFFIX = "__srid"
 GEOMETRY_TYPES = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection")
 TEXT_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json")
 BINARY_TYPES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")
@@ -207,7 +212,7 @@ def lake_type(t: MySQLType) -> LakeType:
 
 def _lake_kind(t: MySQLType) -> tuple[str, int | None, int | None]:
     b = t.base
-    if b in ("tinyint", "smallint", "mediumint", "year", "boolean"):
+    if b in ("tinyint", "smallint", "mediumint", "year", "boolean", SRID_TYPE):
         return "int", None, None  # MySQL BOOLEAN is TINYINT(1): 0/1 (and any other tinyint) as stored
     if b == "int":
         return ("long" if t.unsigned else "int"), None, None
@@ -263,6 +268,8 @@ def wire_encoding(t: MySQLType, modes: DebeziumModes = CONNECTOR_MODES) -> str:
         return WIRE_BASE64
     if b in GEOMETRY_TYPES:
         return WIRE_GEOMETRY
+    if b == SRID_TYPE:
+        return WIRE_SRID
     if b in TEXT_TYPES:
         return WIRE_STRING
     if b == "date":

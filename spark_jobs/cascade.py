@@ -135,8 +135,8 @@ def derive(trans: DataFrame, edge: Edge, state: DataFrame) -> DataFrame:
         new_values[col] = F.when(deleted, F.col(f"s.{col}")).when(action == "SET NULL", F.lit(None).cast(dtype)).otherwise(
             F.col(f"t.{_a(ref)}").cast(dtype)
         )
-    cols = [new_values.get(c.name, F.col(f"s.{c.name}")).alias(c.name) for c in child.columns]
-    old = [F.col(f"s.{c.name}").alias(f"_t_old_{c.name}") for c in child.columns]
+    cols = [new_values.get(c.name, F.col(f"s.{c.name}")).alias(c.name) for c in child.lake_columns]
+    old = [F.col(f"s.{c.name}").alias(f"_t_old_{c.name}") for c in child.lake_columns]
     return joined.select(
         *cols,
         *old,
@@ -157,7 +157,7 @@ def _key_window(child: TableContract):
 
 def as_changes(derived: DataFrame, child: TableContract, fk: ForeignKey) -> DataFrame:
     """Derived rows -> the child's change rows. A cascade that changes key columns moves the row: delete + create."""
-    names = [c.name for c in child.columns]
+    names = [c.name for c in child.lake_columns]
     meta = [ev.META_OP, ev.META_POS, *_CARRY, ev.META_INGEST_TS, ev.META_SNAPSHOT, DELETE_MARKER_COLUMN]
     plain = derived.select(*names, *meta)
     if not set(fk.columns) & set(child.key):

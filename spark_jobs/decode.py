@@ -30,6 +30,7 @@ from lakehouse_schemas.types import (
     WIRE_EPOCH_MILLIS,
     WIRE_GEOMETRY,
     WIRE_MILLIS_TIME,
+    WIRE_SRID,
     WIRE_UNSIGNED_LONG,
     WIRE_ZONED_STRING,
     YEAR_ZERO_ON_WIRE,
@@ -114,6 +115,8 @@ def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_
         return _reverse_bytes(_binary(raw, modes))
     if wire == WIRE_GEOMETRY:
         return _binary(raw.getField("wkb"), modes)
+    if wire == WIRE_SRID:  # ``raw`` is the geometry struct; Debezium leaves SRID 0 out (srid null)
+        return F.when(raw.getField("wkb").isNotNull(), F.coalesce(raw.getField("srid"), F.lit(0)))
     if c.mysql_type.base == "year":
         # YEAR 0000 leaves the binlog reader as 1900 (1900 + the stored 0); 1900 is no valid YEAR.
         return try_cast(F.when(raw == F.lit(YEAR_ZERO_ON_WIRE), F.lit(0)).otherwise(raw), target)
@@ -176,7 +179,7 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     snapshot = F.coalesce(~F.col("e.source.snapshot").isin(SNAPSHOT_FALSE_TEXT), F.lit(False))
     cols = [
         (F.lit(None).cast(lake_spark_type(c.lake_type)) if c.retired else to_lake_value(image.getField(c.wire_name), c, modes)).alias(c.name)
-        for c in contract.columns
+        for c in contract.lake_columns
     ]
     meta = {
         ev.META_OP: op,

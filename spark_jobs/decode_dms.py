@@ -80,6 +80,15 @@ def to_lake_value(raw: SparkColumn, c: Column, exact: SparkColumn | None = None)
         return F.when(raw.isin(*d.BOOLEAN_TRUE), F.lit(True)).when(raw.isin(*d.BOOLEAN_FALSE), F.lit(False))
     if wire == d.DMS_HEX:
         return F.when(raw.rlike(d.HEX_RE), F.unhex(F.regexp_replace(raw, "^0[xX]", "")))
+    if wire in (d.DMS_GEOMETRY, d.DMS_SRID):
+        hexed = F.regexp_replace(raw, "^0[xX]", "")
+        n = 2 * d.GEOMETRY_SRID_BYTES
+        ok = raw.rlike(d.HEX_RE) & (F.length(hexed) > n)
+        if wire == d.DMS_GEOMETRY:
+            return F.when(ok, F.unhex(F.substring(hexed, n + 1, 1 << 30)))
+        little_endian = F.concat(*[F.substring(hexed, i, 2) for i in range(n - 1, 0, -2)])
+        srid = F.conv(little_endian, 16, 10).cast("long")
+        return F.when(ok & (srid <= F.lit(2**31 - 1)), srid.cast("int"))
     if wire == d.DMS_DATE:
         return F.when(raw.rlike(d.DATE_RE), try_cast(raw, "date"))
     if wire == d.DMS_DATETIME:
@@ -98,8 +107,8 @@ def _fit_errors(
     error: SparkColumn, raw_row: SparkColumn, row: SparkColumn, contract: TableContract, only: SparkColumn | None = None
 ) -> SparkColumn:
     """A value that is present but does not convert is an error naming the column and the text DMS sent."""
-    for c in contract.columns:
-        raw = raw_row.getField(c.name)
+    for c in contract.lake_columns:
+        raw = raw_row.getField(c.srid_of or c.name)
         reason = F.lit(d.reason_does_not_fit(c))
         bad = raw.isNotNull() & row.getField(c.name).isNull()
         error = error.when(bad if only is None else only & bad, reason)
@@ -143,7 +152,10 @@ def decode_dms(records: DataFrame, contract: TableContract) -> DataFrame:
 
     def convert(raw: str, exact: str) -> SparkColumn:
         return F.struct(
-            *[to_lake_value(F.col(raw).getField(c.name), c, F.col(exact).getField(c.name)).alias(c.name) for c in contract.columns]
+            *[
+                to_lake_value(F.col(raw).getField(c.srid_of or c.name), c, F.col(exact).getField(c.srid_of or c.name)).alias(c.name)
+                for c in contract.lake_columns
+            ]
         )
 
     df = df.select("*", convert("_draw", "_dx").alias("_d"), convert("_braw", "_bx").alias("_b"))
@@ -210,7 +222,7 @@ def decode_dms(records: DataFrame, contract: TableContract) -> DataFrame:
         ev.META_OFFSET: F.col("offset"),
     }
     return df.select(
-        *(row.getField(c.name).alias(c.name) for c in contract.columns),
+        *(row.getField(c.name).alias(c.name) for c in contract.lake_columns),
         *(v.alias(k) for k, v in meta_cols.items()),
         F.coalesce(change_op == F.lit(ev.Op.DELETE.value), F.lit(False)).alias(DELETE_MARKER_COLUMN),
         F.col("_err").alias(ERROR_COLUMN),

@@ -50,6 +50,7 @@ def protect(df: DataFrame, contract: TableContract, key: bytes | KeySource | Non
         return df
     check_contract(contract)
     rules = {c.name: c.pii for c in contract.columns if c.pii}
+    rules.update({c.srid_column().name: "drop" for c in contract.columns if c.pii == "drop" and c.is_geometry})
     if "hash" in rules.values():
         if key is None:
             raise ConfigError(

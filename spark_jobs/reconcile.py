@@ -129,11 +129,20 @@ def source_snapshot(settings: Settings, contracts: list[TableContract]) -> Sourc
         for contract in contracts:
             view = comparable_view(contract)
             # A renamed column is read under its source name and compared under the lake's.
-            cols = ", ".join(f"`{c.wire_name}` AS `{c.name}`" for c in view.columns)
+            cols = ", ".join(f"{_sql_select(c)} AS `{c.name}`" for c in view.columns)
             cur.execute(f"SELECT {cols} FROM `{contract.database}`.`{contract.table}`")
             rows[contract.qualified_source] = _keyed(view, protect_rows(view, cur.fetchall(), key))
         cur.execute("COMMIT")
     return SourceSnapshot(file, pos, gtid, rows)
+
+
+def _sql_select(c) -> str:
+    """The source's value of lake column ``c``: geometry as WKB and its SRID (a plain SELECT gives MariaDB's SRID + WKB form)."""
+    if c.srid_of:
+        return f"ST_SRID(`{c.wire_name}`)"
+    if c.is_geometry:
+        return f"ST_AsBinary(`{c.wire_name}`)"
+    return f"`{c.wire_name}`"
 
 
 def _snapshot_position(cur) -> tuple[str | None, int, str | None]:
@@ -254,6 +263,8 @@ def sql_text(c, pii: tuple[bytes, bytes] | None = None) -> str:
     t, base = c.lake_type, c.mysql_type.base
     if base in GEOMETRY_TYPES:
         return f"HEX(ST_AsBinary({col}))"  # a plain SELECT returns the server's SRID + WKB form
+    if c.srid_of:  # the lake's SRID column of geometry column ``col``
+        return f"CAST(ST_SRID({col}) AS CHAR)"
     if base == "bit" and t.kind == "binary":  # HEX of a BIT is of its number: pad to the lake's ceil(n/8) bytes
         return f"LPAD(HEX({col}), {2 * (((c.mysql_type.precision or 1) + 7) // 8)}, '0')"
     if t.kind == "binary":

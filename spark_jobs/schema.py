@@ -128,5 +128,5 @@ def meta_fields() -> list[T.StructField]:
 def lake_schema(contract: TableContract) -> T.StructType:
     """The current-state table's columns: the source columns, then the _cdc_* meta columns."""
     return T.StructType(
-        [T.StructField(c.name, lake_spark_type(c.lake_type), c.nullable) for c in contract.columns] + meta_fields()
+        [T.StructField(c.name, lake_spark_type(c.lake_type), c.nullable) for c in contract.lake_columns] + meta_fields()
     )

@@ -51,10 +51,14 @@ def check_contract(contract: TableContract) -> None:
 
 
 def lake_view(contract: TableContract) -> TableContract:
-    """The contract as the lake sees it: dropped PII columns removed."""
-    if not any(c.pii == "drop" for c in contract.columns):
+    """The contract as the lake sees it: dropped PII columns removed, geometry SRID columns added."""
+    columns = contract.lake_columns
+    if columns == contract.columns and not any(c.pii == "drop" for c in columns):
         return contract
-    return contract.model_copy(update={"columns": tuple(c for c in contract.columns if c.pii != "drop")})
+    dropped = {c.name for c in columns if c.pii == "drop"}
+    kept = tuple(c for c in columns if c.name not in dropped and c.srid_of not in dropped)
+    # Not re-validated: an SRID column reads its geometry column's source field (the same wire name).
+    return contract.model_copy(update={"columns": kept})
 
 
 def has_pii(contract: TableContract) -> bool:

@@ -73,6 +73,7 @@ from lakehouse_schemas.types import (
     WIRE_MICROS,
     WIRE_MILLIS_TIME,
     WIRE_NUMBER,
+    WIRE_SRID,
     WIRE_STRING,
     WIRE_UNSIGNED_LONG,
     WIRE_ZONED_STRING,
@@ -376,6 +377,17 @@ def to_lake_value(value: Any, column: Column, modes: DebeziumModes = CONNECTOR_M
         if wkb is None:
             raise ValueError(f"{value!r} is not a geometry struct with a wkb field")
         return _bytes(wkb, modes)
+    if wire == WIRE_SRID:  # ``value`` is the geometry struct; its own column reports a malformed one
+        if not isinstance(value, Mapping) or value.get("wkb") is None:
+            return None
+        srid = value.get("srid")
+        if srid is None:
+            return 0  # Debezium leaves SRID 0 out
+        n = _int(srid)
+        lo, hi = INT_RANGES[("int", False)]
+        if not lo <= n <= hi:
+            raise ValueError(f"SRID {n} is out of range")
+        return n
     if isinstance(value, timedelta):
         return value // timedelta(microseconds=1)
     if wire == WIRE_MICROS:
@@ -413,9 +425,9 @@ def _convert_row(
     if not isinstance(image, Mapping):
         raise where.error(f"row image is a {type(image).__name__}, not an object")
     row: dict[str, Any] = {}
-    for c in contract.columns:
+    for c in contract.lake_columns:
         try:
-            row[c.name] = to_lake_value(image.get(c.name), c, modes)
+            row[c.name] = to_lake_value(image.get(c.srid_of or c.name), c, modes)
         except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
             # Same wording as spark_jobs.decode._value_fit_errors, plus the reason.
             raise where.error(f"value of {c.name} does not fit {c.type}: {exc}") from exc

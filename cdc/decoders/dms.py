@@ -105,6 +105,12 @@ DMS_DATE = "date"
 DMS_DATETIME = "datetime"
 DMS_INSTANT = "instant"
 DMS_TIME = "time"
+# GEOMETRY is a BLOB to DMS: the hex of the column's stored value, MySQL's internal geometry form
+# (the SRID as 4 bytes little-endian, then the WKB). The lake splits it into WKB and SRID, like the
+# Debezium path (docs/dms.md; not observed on a real DMS task).
+DMS_GEOMETRY = "geometry"
+DMS_SRID = "srid"  # the SRID column of a geometry column: read from the geometry's value
+GEOMETRY_SRID_BYTES = 4
 INTEGER_BASES = ("tinyint", "smallint", "mediumint", "int", "bigint", "year", "boolean")
 
 # Error reasons, shared word for word with spark_jobs.decode_dms.
@@ -148,6 +154,10 @@ def dms_wire(c: Column) -> str:
         return DMS_DOUBLE if lt.kind == "double" else DMS_FLOAT  # REAL8 / REAL(DOUBLE)
     if lt.kind == "boolean":
         return DMS_BOOLEAN  # BIT -> BOOLEAN
+    if c.is_geometry:
+        return DMS_GEOMETRY
+    if c.srid_of:
+        return DMS_SRID
     if lt.kind == "binary":
         return DMS_HEX  # BYTES / BLOB: hex text, "0x" prefix unless NoHexPrefix
     if lt.kind == "date":
@@ -266,10 +276,20 @@ def to_lake_value(value: Any, c: Column) -> Any:
         if text in BOOLEAN_FALSE:
             return False
         raise ValueError(text)
-    if wire == DMS_HEX:
+    if wire in (DMS_HEX, DMS_GEOMETRY, DMS_SRID):
         if not re.match(HEX_RE, text):
             raise ValueError(text)
-        return bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
+        b = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
+        if wire == DMS_HEX:
+            return b
+        if len(b) <= GEOMETRY_SRID_BYTES:
+            raise ValueError(f"{text[:80]} is not an SRID followed by WKB")
+        if wire == DMS_GEOMETRY:
+            return b[GEOMETRY_SRID_BYTES:]
+        srid = int.from_bytes(b[:GEOMETRY_SRID_BYTES], "little")
+        if srid > LAKE_INT_RANGES["int"][1]:
+            raise ValueError(f"SRID {srid} is out of range")
+        return srid
     if wire == DMS_DATE:
         if not re.match(DATE_RE, text):
             raise ValueError(text)
@@ -332,8 +352,8 @@ def _row(image: Any, contract: TableContract, where: _Where, prefix: str = "") -
     if not isinstance(image, Mapping):
         raise where.error(REASON_NO_DATA)
     out: dict[str, Any] = {}
-    for c in contract.columns:
-        raw = image.get(prefix + c.name)
+    for c in contract.lake_columns:
+        raw = image.get(prefix + (c.srid_of or c.name))
         try:
             out[c.name] = to_lake_value(raw, c)
         except (ValueError, OverflowError):

@@ -34,6 +34,7 @@ from cdc.decoders.dms import (
     DMS_HEX,
     DMS_INSTANT,
     DMS_TIME,
+    GEOMETRY_SRID_BYTES,
     dms_wire,
 )
 from cdc.events import ChangeEvent, Op, binlog_file_index
@@ -80,7 +81,13 @@ def dms_value(value: Any, c: Column) -> Any:
 def _row(image: dict[str, Any] | None, contract: TableContract) -> dict[str, Any]:
     image = image or {}
     # IncludeNullAndEmpty: every column is present, NULLs included.
-    return {c.name: dms_value(image.get(c.name), c) for c in contract.columns}
+    out = {c.name: dms_value(image.get(c.name), c) for c in contract.columns}
+    for c in contract.columns:
+        if c.is_geometry and image.get(c.name) is not None:
+            # MySQL's stored geometry (docs/dms.md): the SRID, 4 bytes little-endian, then the WKB.
+            srid = image[c.srid_column().name].to_bytes(GEOMETRY_SRID_BYTES, "little")
+            out[c.name] = (srid + bytes(image[c.name])).hex().upper()
+    return out
 
 
 class _Transactions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -60,7 +61,7 @@ def _micros(v: datetime) -> int:
 
 def _assert_same(spark_row, event, contract):
     image = event.row_image
-    for c in contract.columns:
+    for c in contract.lake_columns:  # geometry SRID columns too
         s_val, p_val = spark_row[c.name], image[c.name]
         if c.lake_type.kind == "timestamp":
             s_val, p_val = spark_row[f"{c.name}__us"], (None if p_val is None else _micros(p_val))
@@ -118,6 +119,29 @@ def test_torture_edge_values():
     assert neg["g"] == base64.b64decode("AQQAAAACAAAAAQEAAAAAAAAAAAAAAAAAAAAAAAAAAQEAAAAAAAAAAADwPwAAAAAAAPA/")
     trunc = _py(next(r for r in RECORDS if r["topic"].endswith("truncme") and r["key"] is None), CONTRACTS["truncme"])
     assert trunc.op is Op.TRUNCATE
+
+
+def _wkb_point(x: float, y: float) -> bytes:
+    return struct.pack("<BIdd", 1, 1, x, y)  # OGC WKB, little-endian: what ST_AsBinary returns
+
+
+def test_torture_spatial_values_keep_wkb_and_srid():
+    at = {(r["topic"].rsplit(".", 1)[1], r["offset"]): r for r in RECORDS}
+    c = CONTRACTS["alltypes"]
+    srid4326 = _py(at[("alltypes", 1)], c).after  # row 2 in the snapshot: every geometry with SRID 4326
+    assert srid4326["g"] == _wkb_point(13.405, 52.52) and srid4326["pt"] == _wkb_point(-122.4194, 37.7749)
+    assert (srid4326["g__srid"], srid4326["pt__srid"], srid4326["ls__srid"], srid4326["pg__srid"]) == (4326,) * 4
+    srid0 = _py(at[("alltypes", 0)], c).after  # row 1: SRID 0, which Debezium leaves out (srid null)
+    assert json.loads(at[("alltypes", 0)]["value"])["after"]["ls"]["srid"] is None
+    assert (srid0["g"], srid0["g__srid"], srid0["ls__srid"], srid0["pg__srid"]) == (_wkb_point(0, 0), 0, 0, 0)
+    empty = _py(at[("alltypes", 5)], c).after  # row 6: GEOMETRYCOLLECTION EMPTY; a polygon in SRID 3857
+    assert (empty["g"], empty["g__srid"], empty["pg__srid"]) == (bytes.fromhex("010700000000000000"), 0, 3857)
+    nulls = _py(at[("alltypes", 3)], c).after  # row 4: NULL geometry, NULL SRID
+    assert all(nulls[k] is None for k in ("g", "g__srid", "pt", "pt__srid", "ls", "ls__srid", "pg", "pg__srid"))
+    only_srid = _py(at[("alltypes", 16)], c)  # UPDATE ... ls = the same line in SRID 4326
+    assert only_srid.before["ls"] == only_srid.after["ls"] and (only_srid.before["ls__srid"], only_srid.after["ls__srid"]) == (0, 4326)
+    to_null = _py(at[("alltypes", 17)], c)  # UPDATE ... SET g = NULL, ... WHERE id = 2
+    assert to_null.before["pt__srid"] == 4326 and to_null.after["g"] is None and to_null.after["g__srid"] is None
 
 
 # ------------------------------------------------------------------- other connector modes

@@ -112,3 +112,43 @@ def test_topic_pattern_matches_table_topics_only():
     assert not pat.match("chinook.transaction")
     assert not pat.match("chinook")
     assert not pat.match("_schema-history.chinook")
+
+
+GEO_YAML = """
+source: s
+database: db
+table: places
+target_database: db
+target_table: places
+key: [id]
+columns:
+- {name: id, type: int, nullable: false}
+- {name: g, type: geometry}
+- {name: note, type: varchar(10)}
+- {name: pt, type: point, pii: drop}
+"""
+
+
+def test_a_geometry_column_has_an_srid_column_in_the_lake_and_glue():
+    from cdc.access.pii import lake_view
+    from cdc.catalog.glue import _contract_columns
+
+    c = TableContract.from_yaml(GEO_YAML)
+    assert [(x.name, x.lake_type.kind) for x in c.lake_columns] == [
+        ("id", "int"), ("g", "binary"), ("g__srid", "int"), ("note", "string"), ("pt", "binary"), ("pt__srid", "int")
+    ]
+    assert [x.name for x in c.columns] == ["id", "g", "note", "pt"]  # the contract (and its YAML) lists the geometry only
+    assert "srid" not in c.to_yaml()
+    # A dropped PII geometry column takes its SRID column with it; the Glue table has what the lake has.
+    assert [x.name for x in lake_view(c).columns] == ["id", "g", "g__srid", "note"]
+    assert _contract_columns(c) == [("id", "int"), ("g", "binary"), ("g__srid", "int"), ("note", "string")]
+
+
+def test_a_source_column_named_like_the_srid_column_is_refused():
+    clash = GEO_YAML + "- {name: g__srid, type: int}\n"
+    with pytest.raises(ContractError, match=r"'g__srid' collides with the lake's SRID column of geometry column 'g'.*source_name: g__srid"):
+        TableContract.from_yaml(clash)
+    renamed = GEO_YAML + "- {name: g_srid_src, type: int, source_name: g__srid}\n"
+    assert "g__srid" in [x.name for x in TableContract.from_yaml(renamed).lake_columns]
+    with pytest.raises(ContractError, match="not a source type"):
+        TableContract.from_yaml(GEO_YAML + "- {name: s, type: srid}\n")

@@ -149,3 +149,17 @@ def test_sample_is_deterministic_and_never_empty():
     assert pick_sample("db.t", 7, None) == list(range(7))
     with pytest.raises(ConfigError):
         parse_sample("0%")
+
+
+def test_a_planted_wkb_or_srid_difference_is_reported():
+    from cdc.access.pii import lake_view
+
+    geo = CONTRACT.model_copy(update={"columns": (CONTRACT.columns[0], CONTRACT.columns[0].model_copy(update={"name": "g", "type": "point"}))})
+    view = lake_view(geo)  # what reconcile compares: the WKB and its SRID column
+    assert [c.name for c in view.columns] == ["id", "g", "g__srid"]
+    wkb = bytes.fromhex("0101000000000000000000f03f0000000000000040")
+    src = {(1,): (1, wkb, 4326)}
+    assert compare(view, src, {(1,): (1, wkb, 4326)}).equal
+    for lake, column in (((1, wkb[:-1] + b"\x41", 4326), "g"), ((1, wkb, 0), "g__srid"), ((1, wkb, None), "g__srid")):
+        d = compare(view, src, {(1,): lake})
+        assert not d.equal and [(k, c) for k, c, _, _ in d.different] == [((1,), column)]

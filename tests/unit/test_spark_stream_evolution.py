@@ -285,3 +285,32 @@ def test_two_alters_while_blocked_replay_in_one_go(lake):
     assert _lake_rows(spark, ORDERS_EMAIL_PHONE, lake_root) == feed.expected(ORDERS_EMAIL_PHONE) == {
         1: (1, "after email", "e1", None), 2: (2, "after email", "e2", None), 3: (3, "after phone", "e3", "p3"),
     }
+
+
+ORDERS_GEO = _contract(
+    "orders", "- {name: id, type: int, nullable: false}\n- {name: note, type: varchar(20)}\n- {name: spot, type: point}\n"
+)
+
+
+def test_a_geometry_column_added_later_brings_its_srid_column(lake):
+    """ALTER TABLE orders ADD spot POINT: after the contract sync the lake has spot (WKB) and spot__srid."""
+    import base64
+    import struct
+
+    from spark_jobs.lake import read_table
+
+    spark, lake_root, current, process, feed = _job(lake, [ORDERS])
+    process(spark.createDataFrame([feed.event(ORDERS, "c", {"id": 1, "note": "before"})], KAFKA_SCHEMA), 0)
+    wkb = struct.pack("<BIdd", 1, 1, 2.3522, 48.8566)
+    spot = {"x": 2.3522, "y": 48.8566, "wkb": base64.b64encode(wkb).decode(), "srid": 4326}
+    process(spark.createDataFrame([
+        feed.event(ORDERS_GEO, "c", {"id": 2, "note": "after", "spot": spot}),
+        feed.event(ORDERS_GEO, "c", {"id": 3, "note": "srid 0", "spot": dict(spot, srid=None)}),
+    ], KAFKA_SCHEMA), 1)
+    assert [(o, s) for o, s, _ in _dead(spark, lake_root, ORDERS.topic())] == [(1, "pending"), (2, "pending")]
+    current["contracts"] = [ORDERS_GEO]
+    process(spark.createDataFrame([], KAFKA_SCHEMA), 2)
+    df = read_table(spark, ORDERS_GEO, lake_root)
+    assert {f.name: f.dataType.typeName() for f in df.schema if f.name.startswith("spot")} == {"spot": "binary", "spot__srid": "integer"}
+    rows = {r["id"]: (r["spot"] and bytes(r["spot"]), r["spot__srid"]) for r in df.collect()}
+    assert rows == {1: (None, None), 2: (wkb, 4326), 3: (wkb, 0)}
