@@ -22,6 +22,8 @@ DEBEZIUM = "3.5.0.Final"  # newest release with both the MySQL and MariaDB plugi
 LOG4J2 = "2.24.3"
 SLF4J = "2.0.16"
 MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+# Prometheus and promtool: the opt-in metrics server of the local stack and the alert rules' checker (docs/observe.md).
+PROMETHEUS_MODULE = "github.com/prometheus/prometheus@v0.316.0"
 
 # Jars the Spark driver needs on its classpath (resolved with Maven, transitive runtime deps).
 SPARK_JARS = (

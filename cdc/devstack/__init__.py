@@ -11,6 +11,7 @@ from cdc.devstack.connect import ConnectServer
 from cdc.devstack.kafka import KafkaServer
 from cdc.devstack.mariadb import MariaDBServer
 from cdc.devstack.minio import MinioServer
+from cdc.devstack.prometheus import PrometheusServer
 from cdc.settings import Settings
 
 # Start order; ``down`` uses the reverse.
@@ -20,16 +21,19 @@ SERVERS: dict[str, type[Server]] = {
     "connect": ConnectServer,
     "s3": MinioServer,
 }
+# Started only when named (`cdclake stack up prometheus`); `down` with no names stops them too.
+OPT_IN: dict[str, type[Server]] = {"prometheus": PrometheusServer}
 
 
-def servers(settings: Settings, names: list[str] | None = None) -> list[Server]:
-    chosen = names or list(SERVERS)
-    unknown = [n for n in chosen if n not in SERVERS]
+def servers(settings: Settings, names: list[str] | None = None, *, opt_in: bool = False) -> list[Server]:
+    known = {**SERVERS, **OPT_IN}
+    chosen = names or list(SERVERS) + (list(OPT_IN) if opt_in else [])
+    unknown = [n for n in chosen if n not in known]
     if unknown:
         from cdc.errors import ConfigError
 
-        raise ConfigError(f"unknown server(s) {unknown}", next_step=f"choose from {list(SERVERS)}")
-    return [SERVERS[n](settings) for n in SERVERS if n in chosen]
+        raise ConfigError(f"unknown server(s) {unknown}", next_step=f"choose from {list(known)}")
+    return [known[n](settings) for n in known if n in chosen]
 
 
 def up(settings: Settings, names: list[str] | None = None, log=print) -> None:
@@ -44,7 +48,7 @@ def up(settings: Settings, names: list[str] | None = None, log=print) -> None:
 
 
 def down(settings: Settings, names: list[str] | None = None, log=print) -> None:
-    for server in reversed(servers(settings, names)):
+    for server in reversed(servers(settings, names, opt_in=True)):
         server.down(log)
 
 

@@ -63,3 +63,25 @@ def minio_binary(settings: Settings, log: Log = print) -> Path:
     if rc != 0 or not binary.exists():
         raise TerminalError(f"building MinIO failed (exit {rc}):\n{tail(logfile, 25)}", next_step=f"read {logfile}")
     return binary
+
+
+def prometheus_binaries(settings: Settings, log: Log = print) -> tuple[Path, Path]:
+    """Build Prometheus and promtool from the Go module proxy once (see docs/observe.md for the time it takes)."""
+    module, version = versions.PROMETHEUS_MODULE.rsplit("@", 1)
+    bindir = settings.stack.cache_dir / "bin" / f"prometheus-{version}"
+    binaries = (bindir / "prometheus", bindir / "promtool")
+    if all(b.exists() for b in binaries):
+        return binaries
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if not go:
+        raise ToolMissingError("`go` is not installed; it builds Prometheus and promtool", next_step="install Go >= 1.24 (make setup)")
+    bindir.mkdir(parents=True, exist_ok=True)
+    logfile = bindir / "build.log"
+    log(f"building Prometheus {version} with Go (first run only, many minutes; log: {logfile})")
+    env = dict(os.environ, GOBIN=str(bindir), CGO_ENABLED="0")
+    cmd = [go, "install", f"{module}/cmd/prometheus@{version}", f"{module}/cmd/promtool@{version}"]
+    with open(logfile, "wb") as out:
+        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if rc != 0 or not all(b.exists() for b in binaries):
+        raise TerminalError(f"building Prometheus failed (exit {rc}):\n{tail(logfile, 25)}", next_step=f"read {logfile}")
+    return binaries
