@@ -60,8 +60,29 @@ def rules(contracts: list[TableContract], default_freshness_s: int, *, fast: boo
     return {"groups": [{"name": GROUP, "rules": out}]}
 
 
+def _humanize_duration(seconds: float) -> str:
+    """Prometheus' humanizeDuration for whole seconds of at least one: units from the first non-zero one."""
+    s = int(seconds)
+    parts = [(s // 86400, "d"), (s % 86400 // 3600, "h"), (s % 3600 // 60, "m"), (s % 60, "s")]
+    while parts[0][0] == 0:
+        parts.pop(0)
+    return " ".join(f"{n}{u}" for n, u in parts)
+
+
+def _expected(doc: dict, alert: str, labels: dict[str, str], value: float | None = None) -> dict:
+    """An expected alert of a promtool test: its labels (severity and the rule's own included) and the summary it renders."""
+    rule = next(r for r in doc["groups"][0]["rules"] if r["alert"] == alert and r["labels"].get("table", labels.get("table")) == labels.get("table"))
+    summary = rule["annotations"]["summary"]
+    for k, v in labels.items():
+        summary = summary.replace(f"{{{{ $labels.{k} }}}}", v)
+    if value is not None:
+        summary = summary.replace("{{ $value | humanizeDuration }}", _humanize_duration(value))
+    return {"exp_labels": {**rule["labels"], **labels}, "exp_annotations": {"summary": summary}}
+
+
 def rule_tests(contracts: list[TableContract], default_freshness_s: int, rule_file: str) -> dict:
     """promtool test rules input: each alert fires on a series built to trip it, and stays quiet on a healthy one."""
+    doc = rules(contracts, default_freshness_s)
     c = min(contracts, key=lambda c: c.qualified_source)
     t = c.qualified_source
     limit = freshness_threshold(c, default_freshness_s)
@@ -86,21 +107,21 @@ def rule_tests(contracts: list[TableContract], default_freshness_s: int, rule_fi
     stale_at = 2 + 4 + 1  # minutes: over the limit after 2 steps of 30s, then the rule's 2m `for`, with a step of margin
     alerts = [
         {"eval_time": "1m", "alertname": "CdcLakeTableStale", "exp_alerts": []},
-        {"eval_time": f"{stale_at}m", "alertname": "CdcLakeTableStale", "exp_alerts": [{"exp_labels": {"severity": "warning", "table": t}}]},
+        {"eval_time": f"{stale_at}m", "alertname": "CdcLakeTableStale",
+         "exp_alerts": [_expected(doc, "CdcLakeTableStale", {"table": t}, limit - 60 + 30 * stale_at)]},
         {"eval_time": "1m", "alertname": "CdcLakeTableBlocked", "exp_alerts": []},
-        {"eval_time": "3m", "alertname": "CdcLakeTableBlocked", "exp_alerts": [{"exp_labels": {"severity": "critical", "table": t}}]},
+        {"eval_time": "3m", "alertname": "CdcLakeTableBlocked", "exp_alerts": [_expected(doc, "CdcLakeTableBlocked", {"table": t})]},
         {"eval_time": "2m", "alertname": "CdcLakeConnectorDown", "exp_alerts": []},
-        {"eval_time": "4m", "alertname": "CdcLakeConnectorDown",
-         "exp_alerts": [{"exp_labels": {"severity": "critical", "connector": "c"}}]},
+        {"eval_time": "4m", "alertname": "CdcLakeConnectorDown", "exp_alerts": [_expected(doc, "CdcLakeConnectorDown", {"connector": "c"})]},
         {"eval_time": "2m", "alertname": "CdcLakeConnectorTaskFailed",
-         "exp_alerts": [{"exp_labels": {"severity": "critical", "connector": "c", "task": "0", "state": "FAILED"}}]},
-        {"eval_time": "5m", "alertname": "CdcLakeDeadLettersGrowing", "exp_alerts": [{"exp_labels": {"severity": "warning", "table": t}}]},
+         "exp_alerts": [_expected(doc, "CdcLakeConnectorTaskFailed", {"connector": "c", "task": "0", "state": "FAILED"})]},
+        {"eval_time": "5m", "alertname": "CdcLakeDeadLettersGrowing", "exp_alerts": [_expected(doc, "CdcLakeDeadLettersGrowing", {"table": t})]},
         {"eval_time": "15m", "alertname": "CdcLakeDeadLettersGrowing", "exp_alerts": []},
         {"eval_time": "4m", "alertname": "CdcLakeJobDown", "exp_alerts": []},
-        {"eval_time": "9m", "alertname": "CdcLakeJobDown", "exp_alerts": [{"exp_labels": {"severity": "critical", "job": M.JOB_SCRAPE}}]},
-        {"eval_time": "16m", "alertname": "CdcLakeJobNotProgressing", "exp_alerts": [{"exp_labels": {"severity": "critical"}}]},
+        {"eval_time": "9m", "alertname": "CdcLakeJobDown", "exp_alerts": [_expected(doc, "CdcLakeJobDown", {"job": M.JOB_SCRAPE})]},
+        {"eval_time": "17m", "alertname": "CdcLakeJobNotProgressing", "exp_alerts": [_expected(doc, "CdcLakeJobNotProgressing", {})]},
         {"eval_time": "5m", "alertname": "CdcLakeBinlogGapRisk", "exp_alerts": []},
-        {"eval_time": "12m", "alertname": "CdcLakeBinlogGapRisk", "exp_alerts": [{"exp_labels": {"severity": "critical", "connector": "c"}}]},
+        {"eval_time": "12m", "alertname": "CdcLakeBinlogGapRisk", "exp_alerts": [_expected(doc, "CdcLakeBinlogGapRisk", {"connector": "c"})]},
     ]
     return {"rule_files": [rule_file], "evaluation_interval": "1m",
             "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": alerts}]}
