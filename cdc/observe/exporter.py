@@ -10,6 +10,7 @@ API nor JMX: its own CloudWatch metrics replace this exporter (docs/observe.md).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -49,19 +50,40 @@ def families(st: ConnectorState) -> list[GaugeMetricFamily]:
     return out
 
 
+# Reading the state takes seconds (Connect REST calls, two queries on the source): a thread refreshes it at this
+# pace and a scrape serves the latest reading at once, so a short scrape timeout never turns slowness into "down".
+REFRESH_S = 2.0
+
+
 class ConnectorCollector(Collector):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, refresh_s: float = REFRESH_S) -> None:
         self.settings = settings
+        self.refresh_s = refresh_s
+        self.latest = connector_state(settings)
+        self.stopped = threading.Event()
+        threading.Thread(target=self._refresh, daemon=True, name="cdclake-exporter").start()
+
+    def _refresh(self) -> None:
+        while not self.stopped.wait(self.refresh_s):
+            self.latest = connector_state(self.settings)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield from families(connector_state(self.settings))
+        yield from families(self.latest)
 
 
 def serve(settings: Settings, port: int | None = None):
     """Start the exporter's HTTP server in a background thread; returns the server (``shutdown()`` stops it)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ConnectorCollector(settings))
+    collector = ConnectorCollector(settings)
+    registry.register(collector)
     server, _thread = start_http_server(port or settings.metrics.exporter_port, addr=settings.metrics.host, registry=registry)
+    _shutdown = server.shutdown
+
+    def shutdown() -> None:
+        collector.stopped.set()
+        _shutdown()
+
+    server.shutdown = shutdown
     return server
 
 
