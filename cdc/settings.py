@@ -69,6 +69,8 @@ class StackSettings(BaseModel):
     glue_port: Port = Field(15000, description="opt-in local Glue API (moto server) of `cdclake stack up glue`")
     trino_port: Port = Field(18090, description="opt-in local Trino (Athena's engine) of `cdclake stack up trino`")
     trino_java_home: Path | None = Field(None, description="a JDK 24+ for Trino; default: JAVA_HOME or the usual JDK folders")
+    prometheus_port: Port = Field(19090, description="opt-in Prometheus server (`cdclake stack up prometheus`)")
+    prometheus_scrape_interval_s: int = Field(15, ge=1, description="scrape and rule evaluation interval of the local Prometheus")
     start_timeout_s: float = 180.0
 
 
@@ -145,6 +147,16 @@ class SparkSettings(BaseModel):
     # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
     jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")
+
+
+class MetricsSettings(BaseModel):
+    """What the streaming job and `cdclake observe exporter` publish (docs/observe.md)."""
+
+    port: int = Field(0, ge=0, le=65535, description="driver port of the job's Prometheus endpoint; 0: not served")
+    exporter_port: Port = Field(19109, description="port of `cdclake observe exporter` (connector state, binlog lag)")
+    host: str = Field("127.0.0.1", description="address the endpoints bind to (0.0.0.0 on a cluster node)")
+    cloudwatch_namespace: str | None = Field(None, description="publish the job's metrics to CloudWatch under this namespace (AWS)")
+    freshness_alert_s: int = Field(900, gt=0, description="freshness alert threshold; a contract's freshness_alert_s overrides it")
 
 
 class AccessSettings(BaseModel):
@@ -241,6 +253,7 @@ class Settings(BaseSettings):
     timetravel: TimeTravelSettings = Field(default_factory=TimeTravelSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     dms: DmsSettings = Field(default_factory=DmsSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     contracts_dir: Path | str | None = Field(
         None,
         description="CDCLAKE_CONTRACTS_DIR: folder (or s3://bucket/prefix) of <source>/<table>.yaml contracts; default: the packaged lakehouse_schemas/tables",

@@ -26,6 +26,8 @@ MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 TRINO = "476"
 TRINO_SERVER = f"io.trino:trino-server:{TRINO}:tar.gz"
 TRINO_JAVA = 24  # the oldest Java release Trino 476 starts on
+# Prometheus and promtool: the opt-in metrics server of the local stack and the alert rules' checker (docs/observe.md).
+PROMETHEUS_MODULE = "github.com/prometheus/prometheus@v0.316.0"
 
 # Jars the Spark driver needs on its classpath (resolved with Maven, transitive runtime deps).
 SPARK_JARS = (

@@ -119,6 +119,8 @@ class TableContract(BaseModel):
     on_missing_column: Literal["park", "null"] = "park"
     columns: tuple[Column, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
+    # The table's freshness alert threshold; None: CDCLAKE_METRICS__FRESHNESS_ALERT_S (docs/observe.md).
+    freshness_alert_s: int | None = Field(None, gt=0)
 
     @field_validator("on_missing_column", mode="before")
     @classmethod
@@ -178,7 +180,8 @@ class TableContract(BaseModel):
         import hashlib
 
         # Foreign keys do not change how events decode: recording them must not replay dead letters.
-        return hashlib.sha256(self.model_dump_json(exclude={"foreign_keys"}).encode()).hexdigest()[:16]
+        # Nor does the alert threshold.
+        return hashlib.sha256(self.model_dump_json(exclude={"foreign_keys", "freshness_alert_s"}).encode()).hexdigest()[:16]
 
     @property
     def lake_columns(self) -> tuple[Column, ...]:
@@ -235,6 +238,8 @@ class TableContract(BaseModel):
         data["columns"] = [{k: v for k, v in c.items() if v is not None and not (k == "retired" and v is False)} for c in data["columns"]]
         if not data["foreign_keys"]:
             del data["foreign_keys"]
+        if data["freshness_alert_s"] is None:
+            del data["freshness_alert_s"]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -29,12 +29,12 @@ from pyspark.sql import functions as F
 from cdc.access.policies import consumer_group_prefix
 from cdc.contracts_remote import is_remote, mirrored_loader
 from cdc.errors import CdcLakeError
-from cdc.events import META_OP, META_POS
+from cdc.events import META_COMMIT_TS, META_OP, META_POS
 from cdc.kafka_security import check_login, spark_kafka_options
 from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import cascade, dlq, history, truncate
+from spark_jobs import cascade, dlq, history, metrics, truncate
 from spark_jobs.apply import apply_table
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
@@ -156,7 +156,8 @@ def _decoded_dead(decoded: DataFrame, contract: TableContract, reason: SparkColu
 
 
 def _catch_up(
-    spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log, pii_key: KeySource | None
+    spark: SparkSession, state: JobState, by_topic: dict[str, TableContract], lake_root: str, log: Log, pii_key: KeySource | None,
+    view: metrics.JobView | None = None,
 ) -> None:
     """Replay the pending dead letters of every table whose contract changed since they failed.
 
@@ -175,6 +176,9 @@ def _catch_up(
         if contract is None or state.pending[topic] == {contract.fingerprint}:
             continue  # no contract yet, or nothing failed under an older version of it
         result = dlq.replay(spark, lake_root, [contract], topic=topic, log=log, pii_key=pii_key)
+        if view is not None:
+            view.pending(contract.qualified_source, result.still_failing)
+            view.applied(contract.qualified_source, result.replayed, None)
         state.pending[topic] = {contract.fingerprint} if result.still_failing else set()
         if not state.pending[topic]:
             del state.pending[topic]
@@ -214,14 +218,16 @@ def make_batch_fn(
     *,
     pii_key: KeySource | None = None,
     threads: int = 1,
+    observer: metrics.Observer | None = None,
 ):
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
+    obs = observer or metrics.Observer(log=log)
 
     def process(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         by_topic = {c.topic(): c for c in source()}
-        _catch_up(batch.sparkSession, state, by_topic, lake_root, log, pii_key)
+        _catch_up(batch.sparkSession, state, by_topic, lake_root, log, pii_key, obs.view)
         batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
         batch.persist()
         try:
@@ -234,6 +240,8 @@ def make_batch_fn(
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
             n_dead = 0
+            dead_by_topic: dict[str, int] = {}
+            newest_ts: dict[str, int | None] = {}  # topic -> newest commit time applied (epoch micros), for the metrics
             applied: dict[str, tuple[TableContract, DataFrame]] = {}  # for the FK cascades the binlog does not carry
             lock = threading.Lock()  # the tables of a batch run in parallel threads; their shared notes go through it
 
@@ -267,6 +275,7 @@ def make_batch_fn(
                     F.count(F.when(F.col(META_OP) == F.lit(truncate.TRUNCATE), 1)).alias("truncates"),
                     F.min(META_POS).alias("lowest_pos"),
                     F.max(META_POS).alias("highest_pos"),
+                    F.max(F.unix_micros(META_COMMIT_TS)).alias("newest_ts"),
                 ).first()
                 if flags["drift"]:
                     # Incompatible with the contract: stop this table only. Its events from the first drifting
@@ -299,6 +308,7 @@ def make_batch_fn(
                     applied[topic] = (contract, decoded.where(F.col(ERROR_COLUMN).isNull()))
                     state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
                     stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
+                    newest_ts[topic] = flags["newest_ts"]
 
             run_tables(handle, sorted(counts.items()), threads)
             cascade.apply([applied[t] for t in sorted(applied)], list(by_topic.values()), lake_root, batch_id, log)
@@ -307,7 +317,8 @@ def make_batch_fn(
                 for d in dead[1:]:
                     all_dead = all_dead.unionByName(d)
                 all_dead = all_dead.persist()
-                n_dead = all_dead.count()
+                dead_by_topic = {r["topic"]: r["count"] for r in all_dead.groupBy("topic").count().collect()}
+                n_dead = sum(dead_by_topic.values())
                 if n_dead:
                     write_dead_letters(all_dead, lake_root)
                     stats.dead_letters += n_dead
@@ -315,6 +326,7 @@ def make_batch_fn(
                 all_dead.unpersist()
             for d in cached:
                 d.unpersist()
+            _observe(obs, counts, dead_by_topic, newest_ts, state, by_topic)
             stats.batches += 1
             n_applied = sum(counts.values()) - n_dead  # parked and dead-lettered records are not applied
             stats.records += n_applied
@@ -326,6 +338,21 @@ def make_batch_fn(
             batch.unpersist()
 
     return process
+
+
+def _observe(
+    obs: metrics.Observer, counts: dict[str, int], dead: dict[str, int], newest_ts: dict[str, int | None], state: JobState,
+    by_topic: dict[str, TableContract],
+) -> None:
+    """The batch's aggregates into the metrics (driver-side dictionaries only)."""
+    view = obs.view
+    for topic, ts in newest_ts.items():
+        view.applied(metrics.table_of_topic(topic), counts[topic] - dead.get(topic, 0), None if ts is None else ts / 1e6)
+    for topic, n in dead.items():
+        view.dead_lettered(metrics.table_of_topic(topic), n)
+    topics = {*by_topic, *counts, *state.pending}
+    view.blocked_tables({metrics.table_of_topic(t) for t in topics if state.blocked.is_blocked(t)}, {metrics.table_of_topic(t) for t in topics})
+    obs.after_batch()
 
 
 def start(
@@ -344,7 +371,13 @@ def start(
     # with no new Kafka records (available-now) applies them too.
     dlq.use_settings(settings)
     initial = contracts() if callable(contracts) else contracts
-    _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings))
+    name = f"cdclake-{settings.source.name}"
+    obs = metrics.observer(settings, spark, name, log)
+    if settings.metrics.port or settings.metrics.cloudwatch_namespace:
+        for (table, status), n in dlq.counts(spark, settings.lake_root).items():
+            if status == dlq.PENDING:
+                obs.view.pending(table, n)
+    _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings), obs.view)
     reader = (
         spark.readStream.format("kafka")
         .options(**spark_kafka_options(settings))
@@ -362,9 +395,13 @@ def start(
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
     writer = (
         reader.load()
-        .writeStream.queryName(f"cdclake-{settings.source.name}")
+        .writeStream.queryName(name)
         .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
-        .foreachBatch(make_batch_fn(contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads))
+        .foreachBatch(
+            make_batch_fn(
+                contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs
+            )
+        )
     )
     writer = writer.trigger(availableNow=True) if trigger == "available-now" else writer.trigger(processingTime=interval)
     return writer.start(), stats

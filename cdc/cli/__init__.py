@@ -20,6 +20,7 @@ from cdc.cli.dlq import dlq
 from cdc.cli.dms import dms
 from cdc.cli.events import events
 from cdc.cli.lake import lake
+from cdc.cli.observe import observe, status
 from cdc.cli.query import query
 from cdc.cli.reconcile import reconcile
 from cdc.cli.run import run
@@ -36,6 +37,7 @@ def main() -> None:
 # In the order of the flow: local stack, source, contracts, capture, stream, lake, query, operations.
 COMMANDS: tuple[click.Command, ...] = (
     stack, source, contracts, capture, dms, events, run, reconcile, dlq, lake, snapshot, catalog, query, access, deploy, demo,
+    status, observe,
 )
 for _command in COMMANDS:
     main.add_command(_command)

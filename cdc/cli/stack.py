@@ -17,7 +17,7 @@ def stack() -> None:
 @stack.command("up")
 @click.argument("servers", nargs=-1)
 def stack_up(servers: tuple[str, ...]) -> None:
-    """Install (first run) and start SERVERS (default: all but the opt-in glue, trino); returns when all are healthy."""
+    """Install (first run) and start SERVERS (default: all but the opt-in glue, trino, prometheus); returns when all are healthy."""
     devstack.up(get_settings(), list(servers) or None, log=log)
     click.echo("stack is up")
 

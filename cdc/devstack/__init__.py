@@ -11,6 +11,7 @@ from cdc.devstack.connect import ConnectServer
 from cdc.devstack.kafka import KafkaServer
 from cdc.devstack.mariadb import MariaDBServer
 from cdc.devstack.minio import MinioServer
+from cdc.devstack.prometheus import PrometheusServer
 from cdc.devstack.trino import GlueServer, TrinoServer
 from cdc.settings import Settings
 
@@ -22,9 +23,11 @@ SERVERS: dict[str, type[Server]] = {
     "s3": MinioServer,
     "glue": GlueServer,
     "trino": TrinoServer,
+    "prometheus": PrometheusServer,
 }
-# Started only when named (`cdclake stack up glue trino`): Athena's path, not the pipeline's.
-OPT_IN = ("glue", "trino")
+# Started only when named (`cdclake stack up glue trino`, `... prometheus`): Athena's path and the
+# metrics server, not the pipeline's. `down` with no names stops them too.
+OPT_IN = ("glue", "trino", "prometheus")
 
 
 def servers(settings: Settings, names: list[str] | None = None) -> list[Server]:

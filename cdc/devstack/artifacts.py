@@ -140,3 +140,27 @@ def trino_java(settings: Settings) -> Path:
         "or point CDCLAKE_STACK__TRINO_JAVA_HOME at one",
         tool="java",
     )
+
+
+def prometheus_binaries(settings: Settings, log: Log = print) -> tuple[Path, Path]:
+    """Build Prometheus and promtool from the Go module proxy once (see docs/observe.md for the time it takes)."""
+    module, version = versions.PROMETHEUS_MODULE.rsplit("@", 1)
+    bindir = settings.stack.cache_dir / "bin" / f"prometheus-{version}"
+    binaries = (bindir / "prometheus", bindir / "promtool")
+    if all(b.exists() for b in binaries):
+        return binaries
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if not go:
+        raise ToolMissingError("`go` is not installed; it builds Prometheus and promtool", next_step="install Go >= 1.24 (make setup)")
+    bindir.mkdir(parents=True, exist_ok=True)
+    logfile = bindir / "build.log"
+    log(f"building Prometheus {version} with Go (first run only, many minutes; log: {logfile})")
+    env = dict(os.environ, GOBIN=str(bindir), CGO_ENABLED="0")
+    # remove_all_sd: no cloud service discovery (the AWS, Azure, GCE, Kubernetes SDKs are most of the build);
+    # the local stack scrapes static targets only.
+    cmd = [go, "install", "-tags", "remove_all_sd", f"{module}/cmd/prometheus@{version}", f"{module}/cmd/promtool@{version}"]
+    with open(logfile, "wb") as out:
+        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if rc != 0 or not all(b.exists() for b in binaries):
+        raise TerminalError(f"building Prometheus failed (exit {rc}):\n{tail(logfile, 25)}", next_step=f"read {logfile}")
+    return binaries

@@ -138,5 +138,5 @@ def test_the_real_cli_names_an_unknown_server():
     r = CliRunner().invoke(main, ["stack", "down", "nosuchserver"])
     assert r.exit_code == 2
     assert r.output.splitlines() == [
-        "cdclake error: unknown server(s) ['nosuchserver']; next step: choose from ['mariadb', 'kafka', 'connect', 's3', 'glue', 'trino']"
+        "cdclake error: unknown server(s) ['nosuchserver']; next step: choose from ['mariadb', 'kafka', 'connect', 's3', 'glue', 'trino', 'prometheus']"
     ]

@@ -255,3 +255,16 @@ module "dms_capture" {
 locals {
   dms_dir = var.dms_render_dir == null ? "" : (startswith(var.dms_render_dir, "/") ? var.dms_render_dir : "${path.module}/${var.dms_render_dir}")
 }
+
+# -- alarms (docs/observe.md) ----------------------------------------------------------------------
+
+module "observe_alarms" {
+  source = "../../modules/observe_alarms"
+
+  name           = var.name_prefix
+  namespace      = var.metrics_namespace
+  tables         = var.observe_tables
+  connector_name = module.msk_connect_debezium.connector_name
+  kms_key_arn    = module.lake_bucket.kms_key_arn
+  alarm_emails   = var.alarm_emails
+}

@@ -58,3 +58,8 @@ output "policy_generator_inputs" {
     role_names                = module.iam_access.role_names
   }
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the CloudWatch alarms."
+  value       = module.observe_alarms.topic_arn
+}

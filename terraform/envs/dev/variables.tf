@@ -266,3 +266,26 @@ variable "dms_secrets_access_role_arn" {
   type        = string
   default     = null
 }
+
+# -- alarms --------------------------------------------------------------------------------------
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the job's metrics (CDCLAKE_METRICS__CLOUDWATCH_NAMESPACE of the job run)."
+  type        = string
+  default     = "cdclake"
+}
+
+variable "observe_tables" {
+  description = "Tables and freshness limits of the alarms: observe.auto.tfvars.json, written by `cdclake observe render`."
+  type = list(object({
+    table             = string
+    freshness_alert_s = number
+  }))
+  default = []
+}
+
+variable "alarm_emails" {
+  description = "Addresses the alarm topic mails."
+  type        = list(string)
+  default     = []
+}
