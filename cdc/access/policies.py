@@ -214,6 +214,12 @@ def writer_policy(settings: Settings, contracts: list[TableContract], principal:
     statements += _kms(settings, ["kms:Decrypt", "kms:GenerateDataKey"])
     statements += _msk(settings, contracts)
     statements += _pii_secret(settings)
+    if settings.metrics.cloudwatch_namespace:
+        # PutMetricData has no resource ARN; the namespace condition keeps the job to its own metrics.
+        statements.append(
+            _statement("PublishJobMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                       {"StringEquals": {"cloudwatch:namespace": [settings.metrics.cloudwatch_namespace]}})
+        )
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -6,7 +6,7 @@ render and compare them share this one definition.
 
 from __future__ import annotations
 
-from cdc.settings import AccessSettings, ConnectSettings, LakeSettings, Settings
+from cdc.settings import AccessSettings, ConnectSettings, LakeSettings, MetricsSettings, Settings
 
 ACCOUNT = "111122223333"
 BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/cdclake-break-glass"
@@ -18,6 +18,8 @@ def tf_dev_settings() -> Settings:
     return Settings(
         lake=LakeSettings(root="s3a://example-cdclake-dev-lake/warehouse", checkpoint_root="s3a://example-cdclake-dev-lake/_checkpoints"),
         connect=ConnectSettings(offsets_topic=CONNECT_OFFSETS_TOPIC),
+        # terraform/envs/dev: var.metrics_namespace
+        metrics=MetricsSettings(cloudwatch_namespace="cdclake"),
         access=AccessSettings(
             account_id=ACCOUNT,
             region="eu-west-1",

@@ -180,6 +180,15 @@ def test_writer_reads_the_connect_offsets_topic_only_when_the_gap_check_uses_it(
     assert not allows(writer, "kafka-cluster:ReadData", topic.replace("chinook-offsets", "other-offsets"))
 
 
+def test_writer_publishes_metrics_only_to_its_namespace(settings, contracts, docs):
+    assert not allows(docs["writer"], "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "cdclake"})
+    with_ns = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"cloudwatch_namespace": "cdclake"})})
+    writer = policies.generate(with_ns, contracts)["writer"]
+    assert allows(writer, "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "cdclake"})
+    assert not allows(writer, "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "AWS/EC2"})
+    assert not allows(policies.generate(with_ns, contracts)["finance"], "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "cdclake"})
+
+
 def test_new_finance_table_needs_no_policy_change(settings, contracts, docs):
     """Adding a table to an existing domain and lake database leaves every document unchanged."""
     extra = contracts[0].model_copy(update={"table": "Payment", "target_table": "payment", "domain": "finance"})

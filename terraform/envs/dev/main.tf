@@ -206,6 +206,8 @@ locals {
     CDCLAKE_LAKE__CHECKPOINT_ROOT    = local.checkpoint_root_uri
     CDCLAKE_LAKE__S3_REGION          = var.region
     CDCLAKE_ACCESS__REGION           = var.region
+    # The job publishes its metrics here; the alarms (module observe_alarms) watch the same namespace.
+    CDCLAKE_METRICS__CLOUDWATCH_NAMESPACE = var.metrics_namespace
   }
 }
 

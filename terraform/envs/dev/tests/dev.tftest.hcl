@@ -38,6 +38,9 @@ mock_provider "aws" {
   mock_resource "aws_mskconnect_worker_configuration" {
     defaults = { arn = "arn:aws:kafkaconnect:eu-west-1:111122223333:worker-configuration/mocked/00000000-0000-0000-0000-000000000000-1", latest_revision = 1 }
   }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:111122223333:mocked" }
+  }
   mock_resource "aws_emrserverless_application" {
     defaults = { arn = "arn:aws:emr-serverless:eu-west-1:111122223333:/applications/00mockedapp", id = "00mockedapp" }
   }
