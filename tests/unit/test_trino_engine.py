@@ -26,7 +26,7 @@ def test_glue_and_trino_start_only_when_named(tmp_path):
     s = _settings(tmp_path)
     assert [x.name for x in devstack.servers(s)] == ["mariadb", "kafka", "connect", "s3"]
     assert [x.name for x in devstack.servers(s, ["trino", "glue"])] == ["glue", "trino"]  # start order: Glue first
-    assert set(devstack.status(s)) == {"mariadb", "kafka", "connect", "s3", "glue", "trino"}
+    assert set(devstack.status(s)) == {"mariadb", "kafka", "connect", "s3", "glue", "trino", "prometheus"}
     with pytest.raises(ConfigError):
         devstack.servers(s, ["presto"])
 
