@@ -184,7 +184,7 @@ def run_ceiling(spark, settings, contracts, max_offsets) -> tuple[float, int]:
     return elapsed, spark.read.parquet(out).count()
 
 
-def peer_batch_fn(contracts, lake_root: str, log_fn):
+def peer_batch_fn(contracts, lake_root: str, log_fn, pii_key=None):
     """HoodieStreamer's write path, per table: flatten the envelope with SQL, upsert once. No history."""
     from pyspark.sql import functions as F
 
@@ -202,7 +202,7 @@ def peer_batch_fn(contracts, lake_root: str, log_fn):
             rows = decode_records(batch.where(F.col("topic") == topic), c)
             rows = rows.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
             rows = rows.where(F.col("_cdc_op") != F.lit("t"))
-            write_table(latest_per_key(pii.protect(rows, c), c), c, lake_root, batch_id=batch_id)
+            write_table(latest_per_key(pii.protect(rows, c, pii_key), c), c, lake_root, batch_id=batch_id)
         batch.unpersist()
         log_fn(f"batch {batch_id}: {len(topics)} table(s)")
 
@@ -210,10 +210,12 @@ def peer_batch_fn(contracts, lake_root: str, log_fn):
 
 
 def run_peer(spark, settings, contracts, max_offsets) -> float:
+    from spark_jobs import pii
+
     t0 = time.monotonic()
     q = (kafka_reader(spark, settings, contracts, max_offsets).load().writeStream
          .option("checkpointLocation", settings.checkpoint_root.rstrip("/") + "/peer")
-         .foreachBatch(peer_batch_fn(contracts, settings.lake_root, lambda m: log(f"peer: {m}")))
+         .foreachBatch(peer_batch_fn(contracts, settings.lake_root, lambda m: log(f"peer: {m}"), pii.key_source(settings)))
          .trigger(availableNow=True).start())
     q.awaitTermination()
     if q.exception():
