@@ -88,18 +88,22 @@ def common_options(parallelism: int = 2) -> dict[str, str]:
     }
 
 
-def write_options(contract: TableContract, *, glue_sync: bool = False, parallelism: int = 2) -> dict[str, str]:
+def write_options(contract: TableContract, *, glue_sync: bool = False, parallelism: int = 2, bulk: bool = False) -> dict[str, str]:
+    """The current-state upsert. The batch arrives with one change per key (``latest_per_key``), so Hudi's
+    own combine step (a shuffle) is off. ``bulk``: the table does not exist yet (an initial snapshot), so
+    nothing can be updated or deleted: ``bulk_insert`` writes the rows straight to files, no index lookup.
+    """
     opts = {
         **common_options(parallelism),
         TABLE_NAME: contract.target_table,
         DATABASE_NAME: contract.target_database,
         TABLE_TYPE: contract.table_type,
-        OPERATION: "upsert",
+        OPERATION: "bulk_insert" if bulk else "upsert",
         RECORD_KEY: META_CHANGE_ID if contract.mode == "append_only" else ",".join(contract.key),
         PRECOMBINE_FIELD: META_POS,
         PAYLOAD_CLASS: EVENT_TIME_PAYLOAD,
         RECORD_MERGE_MODE: "EVENT_TIME_ORDERING",
-        COMBINE_BEFORE_UPSERT: "true",
+        COMBINE_BEFORE_UPSERT: "false",
         HIVE_STYLE_PARTITIONING: "true",
         INDEX_TYPE: "SIMPLE",
     }
@@ -142,7 +146,7 @@ HISTORY_PARTITION_COLUMN = "_cdc_ingest_date"
 SNAPSHOT_PARTITION_COLUMN = "snapshot_date"
 
 
-def history_write_options(contract: TableContract, *, parallelism: int = 2, forward: bool = False) -> dict[str, str]:
+def history_write_options(contract: TableContract, *, parallelism: int = 2, forward: bool = False, bulk: bool = False) -> dict[str, str]:
     """Append-only change history: key = table key + source position, partitioned by ingest date.
 
     A replay re-ingests a change on a later date, so the partition is not a function of the change:
@@ -150,6 +154,7 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2, forw
     keeps that first copy (a change lands once, with its first ingestion time).
     ``forward``: every change of the batch is newer than any the history holds (the stream checks
     positions), so none can be a copy: a plain insert, no index lookup over the whole history.
+    ``bulk``: the history does not exist yet (an initial snapshot): ``bulk_insert`` straight to files.
     """
     opts = {
         **common_options(parallelism),
@@ -168,8 +173,10 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2, forw
         INSERT_DUP_POLICY: "drop",
         COMBINE_BEFORE_INSERT: "true",
     }
-    if forward:
+    if forward or bulk:
         opts.update({INSERT_DROP_DUPLICATES: "false", INSERT_DUP_POLICY: "none"})
+    if bulk:
+        opts.update({OPERATION: "bulk_insert", COMBINE_BEFORE_INSERT: "false"})
     return opts
 
 

@@ -48,14 +48,18 @@ def apply_table(
     else:
         r = truncate.Resolved(changes=protected, after=protected, removed=None)
     to_history = r.changes if r.removed is None else r.changes.unionByName(r.removed)
-    history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward)
+    spark = protected.sparkSession
+    # A table's first batch (its initial snapshot) creates the table: bulk insert, no index to consult.
+    bulk_history = not truncates and not table_exists(spark, contract.history_path(lake_root))
+    bulk_current = not truncates and not table_exists(spark, contract.table_path(lake_root))
+    history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history)
     latest = latest_per_key(r.after, contract)
     if stale_guard and contract.mode == "current_state":
         latest = _drop_stale(latest, contract, lake_root)
     if r.removed is not None:
         # A key written again after the truncate keeps that later change.
         latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
-    write_table(latest, contract, lake_root, batch_id=batch_id)
+    write_table(latest, contract, lake_root, batch_id=batch_id, bulk=bulk_current)
 
 
 def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str) -> DataFrame:

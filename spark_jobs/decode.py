@@ -40,14 +40,15 @@ from lakehouse_schemas.types import (
 )
 from spark_jobs.ansi import try_cast
 from spark_jobs.decode_dms import decode_dms
-from spark_jobs.decode_guards import envelope_error
+from spark_jobs.decode_guards import envelope_error, envelope_parts, envelope_tokens
 from spark_jobs.decoded import ERROR_COLUMN, position_sort_key
-from spark_jobs.drift import drift_reason
+from spark_jobs.drift import with_drift_reason
 from spark_jobs.schema import debezium_document, lake_spark_type
 
 __all__ = ["ERROR_COLUMN", "decode_checked", "decode_debezium", "decode_records", "position_sort_key", "to_lake_value"]
 
 TRUNCATE = ev.Op.TRUNCATE.value
+_IMAGE, _IMAGE_TEXT, _BARRIER = "_dz_image", "_dz_image_text", "_dz_barrier"
 
 
 def _binary(raw: SparkColumn, modes: DebeziumModes) -> SparkColumn:
@@ -140,8 +141,7 @@ def decode_checked(records: DataFrame, contract: TableContract, *, added_later: 
     decoded = decode_records(records, contract)
     if contract.capture_format != "debezium":
         return decoded
-    reason = drift_reason(F.col("_kafka_value"), contract, added_later=added_later)
-    return decoded.withColumn(ERROR_COLUMN, F.coalesce(F.col(ERROR_COLUMN), reason))
+    return with_drift_reason(decoded, "_kafka_value", ERROR_COLUMN, contract, added_later=added_later)
 
 
 def decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES) -> DataFrame:
@@ -155,15 +155,27 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
     # The same document with every row column as raw JSON text: tells "absent/null" from "did not parse".
     text = F.from_json(value, debezium_document(contract, modes, text=True))
     schemas_on = typed.getField("payload").isNotNull()
-    df = records.where(F.col("value").isNotNull()).select(
-        "topic",
-        "partition",
-        "offset",
-        "key",
-        "value",
-        F.when(schemas_on, typed.getField("payload")).otherwise(typed.dropFields("schema", "payload")).alias("e"),
-        F.when(schemas_on, text.getField("payload")).otherwise(text.dropFields("schema", "payload")).alias("t"),
-        envelope_error(F.col("value"), F.col("key")).alias("envelope_error"),
+    # Stacked projections, each costly value computed once and read by name after (see decode_guards).
+    df = (
+        records.where(F.col("value").isNotNull())
+        .select(
+            "topic",
+            "partition",
+            "offset",
+            "key",
+            "value",
+            F.when(schemas_on, typed.getField("payload")).otherwise(typed.dropFields("schema", "payload")).alias("e"),
+            F.when(schemas_on, text.getField("payload")).otherwise(text.dropFields("schema", "payload")).alias("t"),
+            *envelope_parts(F.col("value")),
+        )
+        .select("*", *envelope_tokens())
+        .select(
+            "topic", "partition", "offset", "key", "value", "e", "t",
+            envelope_error(F.col("value"), F.col("key")).alias("envelope_error"),
+            # Non-deterministic, so the optimizer cannot push the filter below through this projection:
+            # pushed down, the filter would parse every value again (from_json substituted for ``e``).
+            F.spark_partition_id().alias(_BARRIER),
+        )
     )
     op = F.col("e.op")
     not_a_change = op.isNull() & (
@@ -171,14 +183,20 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
         | F.col("e.ddl").isNotNull()
         | (F.col("e.ts_ms").isNotNull() & F.col("e.source").isNull() & F.col("e.after").isNull())  # a heartbeat
     )
-    df = df.where(~F.coalesce(not_a_change, F.lit(False)) | F.col("envelope_error").isNotNull())
+    keep = ~F.coalesce(not_a_change, F.lit(False)) | F.col("envelope_error").isNotNull()
+    df = df.where(keep & (F.col(_BARRIER) >= 0))
     is_delete = op == F.lit(ev.Op.DELETE.value)
-    is_truncate = op == F.lit(TRUNCATE)
-    image = F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after"))
-    image_text = F.when(is_delete, F.col("t.before")).otherwise(F.col("t.after"))
+    df = df.select(
+        "*",
+        F.when(is_delete, F.col("e.before")).otherwise(F.col("e.after")).alias(_IMAGE),
+        F.when(is_delete, F.col("t.before")).otherwise(F.col("t.after")).alias(_IMAGE_TEXT),
+    )
+    image, image_text = F.col(_IMAGE), F.col(_IMAGE_TEXT)
     snapshot = F.coalesce(~F.col("e.source.snapshot").isin(SNAPSHOT_FALSE_TEXT), F.lit(False))
+    # Columns under positional names until the last projection: a contract column may be called "key" or "e".
+    staged = {c.name: f"_dz_c{i}" for i, c in enumerate(contract.lake_columns)}
     cols = [
-        (F.lit(None).cast(lake_spark_type(c.lake_type)) if c.retired else to_lake_value(image.getField(c.wire_name), c, modes)).alias(c.name)
+        (F.lit(None).cast(lake_spark_type(c.lake_type)) if c.retired else to_lake_value(image.getField(c.wire_name), c, modes)).alias(staged[c.name])
         for c in contract.lake_columns
     ]
     meta = {
@@ -192,22 +210,28 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
         ev.META_PARTITION: F.col("partition"),
         ev.META_OFFSET: F.col("offset"),
     }
+    df = df.select(
+        *cols, *(v.alias(k) for k, v in meta.items()), is_delete.alias(DELETE_MARKER_COLUMN),
+        F.col("e").isNull().alias("_dz_no_event"), "envelope_error", _IMAGE, _IMAGE_TEXT, "key", "value",
+    )
+    op = F.col(ev.META_OP)
     key_missing = F.lit(False)
     for k in contract.key:
         key_missing = key_missing | image.getField(contract.column(k).wire_name).isNull()
     error = (
         F.when(F.col("envelope_error").isNotNull(), F.col("envelope_error"))
-        .when(F.col("e").isNull() | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
+        .when(F.col("_dz_no_event") | op.isNull(), F.lit("not a Debezium change event (malformed JSON or missing op)"))
         .when(~op.isin(*(o.value for o in ev.Op)), F.concat(F.lit("unknown op "), op))
-        .when(is_truncate, F.lit(None).cast("string"))
+        .when(op == F.lit(TRUNCATE), F.lit(None).cast("string"))
         .when(image.isNull(), F.lit("change event without a row image"))
         .when(key_missing, F.lit(f"record key {list(contract.key)} is null"))
     )
-    error = _value_fit_errors(error, image, image_text, contract, modes)
+    converted = {c.name: F.col(staged[c.name]) for c in contract.lake_columns if not c.retired}
+    error = _value_fit_errors(error, image, image_text, contract, modes, converted)
     return df.select(
-        *cols,
-        *(v.alias(k) for k, v in meta.items()),
-        is_delete.alias(DELETE_MARKER_COLUMN),
+        *(F.col(staged[c.name]).alias(c.name) for c in contract.lake_columns),
+        *meta,
+        DELETE_MARKER_COLUMN,
         error.alias(ERROR_COLUMN),
         F.col("key").cast("string").alias("_kafka_key"),
         F.col("value").cast("string").alias("_kafka_value"),
@@ -215,7 +239,8 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
 
 
 def _value_fit_errors(
-    error: SparkColumn, image: SparkColumn, image_text: SparkColumn, contract: TableContract, modes: DebeziumModes
+    error: SparkColumn, image: SparkColumn, image_text: SparkColumn, contract: TableContract, modes: DebeziumModes,
+    converted: dict[str, SparkColumn],
 ) -> SparkColumn:
     """A value that is present but does not fit the contract is an error naming the column, never a NULL.
 
@@ -228,7 +253,7 @@ def _value_fit_errors(
         t = c.lake_type
         mt = c.mysql_type
         wire = wire_encoding(mt, modes)
-        converted = to_lake_value(raw, c, modes)
+        value = converted[c.name]  # to_lake_value(raw), computed once in the projection before
         where = f"value of {c.name} does not fit {c.type}"
         error = error.when(
             txt.isNotNull() & raw.isNull(), F.concat(F.lit(f"{where}: "), F.substring(txt, 1, 80), F.lit(f" is not {wire}"))
@@ -248,7 +273,7 @@ def _value_fit_errors(
             lo, hi = INT_RANGES[(mt.base, mt.unsigned)]
             error = error.when(raw.isNotNull() & ((raw < lo) | (raw > hi)), F.concat(F.lit(f"{where}: "), raw.cast("string"), F.lit(" is out of range")))
         if wire == WIRE_ZONED_STRING:
-            error = error.when(raw.isNotNull() & (raw != F.lit(ZERO_TIMESTAMP_EPOCH)) & converted.isNull(), F.concat(F.lit(f"{where}: "), raw))
+            error = error.when(raw.isNotNull() & (raw != F.lit(ZERO_TIMESTAMP_EPOCH)) & value.isNull(), F.concat(F.lit(f"{where}: "), raw))
         else:
-            error = error.when(raw.isNotNull() & converted.isNull(), F.concat(F.lit(f"{where}: "), F.substring(txt, 1, 80)))
+            error = error.when(raw.isNotNull() & value.isNull(), F.concat(F.lit(f"{where}: "), F.substring(txt, 1, 80)))
     return error

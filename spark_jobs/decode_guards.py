@@ -43,13 +43,43 @@ def _not_utf8(b: SparkColumn) -> SparkColumn:
     return b.isNotNull() & (F.encode(F.decode(b, "UTF-8"), "UTF-8") != b)
 
 
-def envelope_error(value: SparkColumn, key: SparkColumn) -> SparkColumn:
-    """The reason a Debezium record breaks an envelope limit, or null."""
+# What the checks read, computed once per record in projections of their own. Inside a chain of
+# ``when`` conditions Spark evaluates a repeated expression again for every condition that uses it
+# (only always-evaluated subexpressions are shared), so one JSON path read ten times costs ten parses
+# of the whole value; a column of its own is read once (CollapseProject keeps a costly column that
+# is referenced more than once). Same expressions, same results; the decoder drops these columns.
+_TEXT, _SOURCE, _TXN, _FILE = "_env_text", "_env_source", "_env_txn", "_env_file"
+_TOKENS = ("pos", "row", "ts_ms", "db", "table", "file", "gtid")
+_TXN_ID = "_env_txn_id"
+ENVELOPE_COLUMNS = (_TEXT, _SOURCE, _TXN, _FILE, _TXN_ID, *(f"_env_tok_{n}" for n in _TOKENS))
+
+
+def envelope_parts(value: SparkColumn) -> list[SparkColumn]:
+    """First projection: the value as text and its source and transaction blocks (JSON text)."""
     text = value.cast("string")
-    source = F.coalesce(F.get_json_object(text, "$.payload.source"), F.get_json_object(text, "$.source"))
-    txn = F.coalesce(F.get_json_object(text, "$.payload.transaction"), F.get_json_object(text, "$.transaction"))
-    pos, row, ts_ms = _token(source, "pos"), _token(source, "row"), _token(source, "ts_ms")
-    file = F.get_json_object(source, "$.file")
+    return [
+        text.alias(_TEXT),
+        F.coalesce(F.get_json_object(text, "$.payload.source"), F.get_json_object(text, "$.source")).alias(_SOURCE),
+        F.coalesce(F.get_json_object(text, "$.payload.transaction"), F.get_json_object(text, "$.transaction")).alias(_TXN),
+    ]
+
+
+def envelope_tokens() -> list[SparkColumn]:
+    """Second projection (over ``envelope_parts``): the source fields' tokens and the binlog file name."""
+    source = F.col(_SOURCE)
+    return [
+        *(_token(source, n).alias(f"_env_tok_{n}") for n in _TOKENS),
+        F.get_json_object(source, "$.file").alias(_FILE),
+        _token(F.col(_TXN), "id").alias(_TXN_ID),
+    ]
+
+
+def envelope_error(value: SparkColumn, key: SparkColumn) -> SparkColumn:
+    """The reason a Debezium record breaks an envelope limit, or null (over ``envelope_tokens``' columns)."""
+    text, source = F.col(_TEXT), F.col(_SOURCE)
+    tok = {n: F.col(f"_env_tok_{n}") for n in _TOKENS}
+    pos, row, ts_ms = tok["pos"], tok["row"], tok["ts_ms"]
+    file = F.col(_FILE)
     file_index = F.regexp_extract(file, ev.BINLOG_INDEX_RE, 1)
     reason = F.when(_not_utf8(value), F.lit("value is not UTF-8")).when(_not_utf8(key), F.lit("key is not UTF-8"))
     reason = reason.when(text.rlike(LONE_SURROGATE_RE), F.lit("value: a string holds a lone UTF-16 surrogate (not encodable as UTF-8)"))
@@ -58,8 +88,8 @@ def envelope_error(value: SparkColumn, key: SparkColumn) -> SparkColumn:
     # get_json_object cannot read NaN/Infinity (from_json can, as a null long): name them before the token checks.
     reason = reason.when(text.rlike(NON_FINITE_POSITION_RE), F.lit("source.pos, row or ts_ms is not an integer (NaN or Infinity)"))
     for name in ("db", "table", "file", "gtid"):
-        reason = reason.when(~_token(source, name).rlike(_TEXT_TOKEN), F.lit(f"source.{name} is not text"))
-    reason = reason.when(~_token(txn, "id").rlike(_TEXT_TOKEN), F.lit("transaction.id is not text"))
+        reason = reason.when(~tok[name].rlike(_TEXT_TOKEN), F.lit(f"source.{name} is not text"))
+    reason = reason.when(~F.col(_TXN_ID).rlike(_TEXT_TOKEN), F.lit("transaction.id is not text"))
     reason = reason.when(~_bounded(pos, 19, 0, ev.MAX_POS), F.concat(F.lit(f"source.pos is outside 0..{ev.MAX_POS}: "), F.substring(pos, 1, 40)))
     reason = reason.when(~_bounded(row, ev.ROW_WIDTH, 0, ev.MAX_ROW), F.concat(F.lit(f"source.row is outside 0..{ev.MAX_ROW}: "), F.substring(row, 1, 40)))
     lo, hi = TS_MS_RANGE

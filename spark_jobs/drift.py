@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse_schemas.contract import TableContract
@@ -37,7 +38,25 @@ def image_columns(value: SparkColumn) -> SparkColumn:
     return F.json_object_keys(F.coalesce(_image_json(value, "after"), _image_json(value, "before")))
 
 
-def drift_reason(value: SparkColumn, contract: TableContract, *, added_later: frozenset[str] = frozenset()) -> SparkColumn:
+def with_drift_reason(
+    df: DataFrame, value: str, reason_column: str, contract: TableContract, *, added_later: frozenset[str] = frozenset()
+) -> DataFrame:
+    """``reason_column`` := its value, else the drift reason of the JSON in column ``value``.
+
+    The image's text and keys get projections of their own first, so each is parsed once per record
+    (a repeated expression inside ``when`` conditions is evaluated again for every condition).
+    """
+    image, keys = "_drift_image", "_drift_keys"
+    staged = df.withColumn(image, F.coalesce(_image_json(F.col(value), "after"), _image_json(F.col(value), "before")))
+    staged = staged.withColumn(keys, F.json_object_keys(F.col(image)))
+    reason = drift_reason(F.col(value), contract, added_later=added_later, image=F.col(image), keys=F.col(keys))
+    return staged.withColumn(reason_column, F.coalesce(F.col(reason_column), reason)).drop(image, keys)
+
+
+def drift_reason(
+    value: SparkColumn, contract: TableContract, *, added_later: frozenset[str] = frozenset(),
+    image: SparkColumn | None = None, keys: SparkColumn | None = None,
+) -> SparkColumn:
     """Null when the row image's columns are the contract's; otherwise what differs and what to do.
 
     ``added_later`` (replays): columns the source has *now* (its newest event carries them). An older
@@ -45,8 +64,10 @@ def drift_reason(value: SparkColumn, contract: TableContract, *, added_later: fr
     than a DROP: several ALTERs made while a table was blocked then replay in one go.
     """
     known = F.array(*[F.lit(c.wire_name) for c in contract.source_columns])
-    image = F.coalesce(_image_json(value, "after"), _image_json(value, "before"))
-    keys = F.json_object_keys(image)
+    if image is None:
+        image = F.coalesce(_image_json(value, "after"), _image_json(value, "before"))
+    if keys is None:
+        keys = F.json_object_keys(image)
     added = F.array_sort(F.array_except(keys, known))
     expected = F.array(*[F.lit(c.wire_name) for c in contract.source_columns if c.wire_name not in added_later])
     dropped = F.array_sort(F.array_except(expected, keys))

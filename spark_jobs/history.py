@@ -36,16 +36,19 @@ def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
     return out.withColumn(H.HISTORY_PARTITION_COLUMN, F.date_format(F.col(ev.META_INGEST_TS), "yyyy-MM-dd"))
 
 
-def write_history(df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, forward: bool = False) -> None:
+def write_history(
+    df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, forward: bool = False, bulk: bool = False
+) -> None:
     """Append every change of ``df`` to the table's history (idempotent under replay).
 
     ``forward``: the caller checked that every change is newer than the history's newest (see
     ``newest_position``), so the batch cannot repeat one and the global duplicate check is skipped.
+    ``bulk``: the history does not exist yet, so the rows go straight to files (``bulk_insert``).
     """
     if not contract.key:
         return  # an append-only table (no key) is its own change log: nothing to add
     rows = align_to_table(history_rows(df, contract), contract.history_path(lake_root))
-    opts = H.history_write_options(contract, forward=forward)
+    opts = H.history_write_options(contract, forward=forward, bulk=bulk)
     opts[H.AVRO_SCHEMA] = avro_schema(rows, contract.history_table)
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)

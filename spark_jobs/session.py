@@ -28,6 +28,9 @@ HUDI_SPARK_CONF = {
     "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
     "spark.sql.avro.datetimeRebaseModeInWrite": "CORRECTED",
     "spark.sql.avro.datetimeRebaseModeInRead": "CORRECTED",
+    # The decoder reads many fields of one parsed event; this rule would split that one from_json into
+    # a pruned copy per field read, each parsing the whole value again (docs/performance.md).
+    "spark.sql.optimizer.enableJsonExpressionOptimization": "false",
 }
 
 

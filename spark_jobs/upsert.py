@@ -30,8 +30,12 @@ def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
 
 
-def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None) -> None:
-    opts = H.write_options(contract)
+def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, bulk: bool = False) -> None:
+    """Upsert one change per key (deletes remove the row). ``bulk``: the table does not exist yet, so the
+    batch's deletes have nothing to remove and the remaining rows are bulk-inserted."""
+    opts = H.write_options(contract, bulk=bulk)
+    if bulk:
+        df = df.where(~F.coalesce(F.col(H.DELETE_MARKER_COLUMN), F.lit(False)))
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)
     path = contract.table_path(lake_root)
