@@ -38,6 +38,7 @@ from lakehouse_schemas.types import (
     DebeziumModes,
     wire_encoding,
 )
+from spark_jobs import recipe
 from spark_jobs.ansi import try_cast
 from spark_jobs.decode_dms import decode_dms
 from spark_jobs.decode_guards import envelope_error, envelope_parts, envelope_tokens
@@ -127,7 +128,7 @@ def to_lake_value(raw: SparkColumn, c: Column, modes: DebeziumModes = CONNECTOR_
 def decode_records(records: DataFrame, contract: TableContract) -> DataFrame:
     """Decode with the contract's capture format; every decoder returns the same columns."""
     if contract.capture_format == "dms":
-        return decode_dms(records, contract)
+        return recipe.cached(records, ("dms", contract), lambda r: decode_dms(r, contract))
     return decode_debezium(records, contract)
 
 
@@ -138,10 +139,13 @@ def decode_checked(records: DataFrame, contract: TableContract, *, added_later: 
     ``added_later``: source columns an event may lack because they did not exist yet (see drift_reason).
     DMS rows are checked against the contract by the DMS decoder itself.
     """
-    decoded = decode_records(records, contract)
     if contract.capture_format != "debezium":
-        return decoded
-    return with_drift_reason(decoded, "_kafka_value", ERROR_COLUMN, contract, added_later=added_later)
+        return decode_records(records, contract)
+    return recipe.cached(
+        records,
+        ("checked", contract, added_later),
+        lambda r: with_drift_reason(_decode_debezium(r, contract, CONNECTOR_MODES), "_kafka_value", ERROR_COLUMN, contract, added_later=added_later),
+    )
 
 
 def decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes = CONNECTOR_MODES) -> DataFrame:
@@ -149,7 +153,12 @@ def decode_debezium(records: DataFrame, contract: TableContract, modes: Debezium
 
     Records that are not row changes (tombstones, transaction BEGIN/END, heartbeats, schema
     changes) are dropped here; a truncate (op ``t``) passes with null columns (stream applies it).
+    The projections are built once per contract and modes (spark_jobs.recipe).
     """
+    return recipe.cached(records, ("debezium", contract, modes), lambda r: _decode_debezium(r, contract, modes))
+
+
+def _decode_debezium(records: DataFrame, contract: TableContract, modes: DebeziumModes) -> DataFrame:
     value = F.col("value").cast("string")
     typed = F.from_json(value, debezium_document(contract, modes))
     # The same document with every row column as raw JSON text: tells "absent/null" from "did not parse".

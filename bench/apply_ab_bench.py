@@ -1,0 +1,105 @@
+"""Benchmark (not a test): the same micro-batches applied by the apply path as it is and by a baseline variant.
+
+The stream's batch function (``spark_jobs.stream.make_batch_fn``: decode, flags, history, current
+state) applies the synthetic batches of ``bench/apply_threads_bench.py`` to two lakes on local
+files: one as the project does, one with a lever undone: ``--baseline-options`` (Hudi writer
+options on top of the project's, for example the defaults a lever replaced) and/or
+``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
+spark_jobs.recipe), batch by batch alternately so both see the same machine load. Each
+lake is checked equal to the oracle, and the bytes each lake holds are printed too. The first batch
+warms the JVM up and is not counted.
+
+    .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
+    .venv/bin/python -m bench.apply_ab_bench --baseline-no-recipes
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from bench.apply_threads_bench import KAFKA_SCHEMA, Feed, _contract
+
+
+def _bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*.parquet"))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--baseline-options", default="", help="comma-separated key=value Hudi options for the baseline lake")
+    p.add_argument("--baseline-no-recipes", action="store_true", help="the baseline builds the decoder's expressions per batch")
+    p.add_argument("--tables", type=int, default=8)
+    p.add_argument("--events", type=int, default=500, help="events per table per batch")
+    p.add_argument("--batches", type=int, default=5, help="batches, the first one not counted (warm-up)")
+    p.add_argument("--threads", type=int, default=4)
+    a = p.parse_args()
+    overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
+    if not overrides and not a.baseline_no_recipes:
+        p.error("give --baseline-options and/or --baseline-no-recipes: the baseline must differ")
+
+    from cdc.settings import LakeSettings, Settings
+    from lakehouse_schemas import hudi_options
+    from spark_jobs import recipe
+    from spark_jobs.lake import read_table
+    from spark_jobs.session import build_session
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    ours = hudi_options.common_options
+    cached = recipe.cached
+
+    def baseline(*args, **kwargs):
+        return {**ours(*args, **kwargs), **overrides}
+
+    def uncached(df, key, build):
+        return build(recipe.Recipe()).apply(df)
+
+    def use(variant: str) -> None:
+        # The writers and the decoder look these up at call time; only one lake's batch runs at a time.
+        hudi_options.common_options = baseline if variant == "baseline" else ours
+        recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
+
+    contracts = [_contract(i) for i in range(a.tables)]
+    feed = Feed(contracts, seed=14)
+    batches = [feed.batch(a.events) for _ in range(a.batches)]
+    work = Path(tempfile.mkdtemp(prefix="cdclake-ab-bench-"))
+    spark = build_session(Settings(lake=LakeSettings(root=(work / "x").as_uri())), "cdclake-apply-ab-bench", lambda m: None)
+    lakes = {"baseline": work / "baseline", "ours": work / "ours"}
+    fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=a.threads) for n, root in lakes.items()}
+    seconds = dict.fromkeys(lakes, 0.0)
+    try:
+        for i, records in enumerate(batches):
+            for n in lakes if i % 2 == 0 else reversed(list(lakes)):
+                use(n)
+                df = spark.createDataFrame(records, KAFKA_SCHEMA)
+                t0 = time.monotonic()
+                fns[n](df, i)
+                if i > 0:  # batch 0 warms the JVM up (class loading, code generation) for whichever lake goes first
+                    seconds[n] += time.monotonic() - t0
+                print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
+        use("ours")
+        for n, root in lakes.items():
+            for c in contracts:
+                got = {r["id"]: (r["id"], r["note"], r["amount"]) for r in read_table(spark, c, root.as_uri()).select("id", "note", "amount").collect()}
+                want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
+                if got != want:
+                    raise SystemExit(f"{n}: {c.table} differs from the oracle: the figures are void")
+        events = a.tables * a.events * (a.batches - 1)
+        size = {n: _bytes(root) for n, root in lakes.items()}
+        print(
+            f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "
+            f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
+            f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
+            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes}"
+        )
+    finally:
+        spark.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
