@@ -6,8 +6,8 @@ files: one as the project does, one with a lever undone: ``--baseline-options`` 
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
 spark_jobs.recipe), batch by batch alternately so both see the same machine load. Each
-lake is checked equal to the oracle, and the bytes each lake holds are printed too. The first batch
-warms the JVM up and is not counted.
+lake is checked equal to the oracle, and the bytes each lake holds are printed too. The first
+``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
     .venv/bin/python -m bench.apply_ab_bench --baseline-no-recipes
@@ -35,9 +35,12 @@ def main() -> None:
     p.add_argument("--baseline-no-recipes", action="store_true", help="the baseline builds the decoder's expressions per batch")
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
-    p.add_argument("--batches", type=int, default=5, help="batches, the first one not counted (warm-up)")
+    p.add_argument("--batches", type=int, default=6, help="batches in all, the warm-up ones included")
+    p.add_argument("--warmup", type=int, default=2, help="batches not counted: the first creates the tables (bulk insert), the second is the first upsert")
     p.add_argument("--threads", type=int, default=4)
     a = p.parse_args()
+    if a.batches <= a.warmup:
+        p.error("--batches must exceed --warmup: the warm-up batches are not counted")
     overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
     if not overrides and not a.baseline_no_recipes:
         p.error("give --baseline-options and/or --baseline-no-recipes: the baseline must differ")
@@ -78,7 +81,7 @@ def main() -> None:
                 df = spark.createDataFrame(records, KAFKA_SCHEMA)
                 t0 = time.monotonic()
                 fns[n](df, i)
-                if i > 0:  # batch 0 warms the JVM up (class loading, code generation) for whichever lake goes first
+                if i >= a.warmup:  # not counted: the first batches load classes and generate code for whichever lake goes first
                     seconds[n] += time.monotonic() - t0
                 print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
         use("ours")
@@ -88,7 +91,7 @@ def main() -> None:
                 want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
                 if got != want:
                     raise SystemExit(f"{n}: {c.table} differs from the oracle: the figures are void")
-        events = a.tables * a.events * (a.batches - 1)
+        events = a.tables * a.events * (a.batches - a.warmup)
         size = {n: _bytes(root) for n, root in lakes.items()}
         print(
             f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "

@@ -4,8 +4,8 @@ Synthetic Debezium events for ``--tables`` tables (``--events`` per table per ba
 20% inserts, 10% deletes on a warm key set), fed to the stream's batch function
 (``spark_jobs.stream.make_batch_fn``: decode, flags, history, current state) on local Spark with
 the lake on local files, once with ``threads=1`` and once with ``--threads``, batch by batch
-alternately so both see the same machine load. Each lake is then checked equal to the oracle. The
-first batch warms the JVM up and is not counted.
+alternately so both see the same machine load. Each lake is then checked equal to the oracle. The first
+``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python bench/apply_threads_bench.py --tables 8 --events 500 --batches 3 --threads 4
 """
@@ -79,9 +79,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
-    p.add_argument("--batches", type=int, default=4, help="batches, the first one not counted (warm-up)")
+    p.add_argument("--batches", type=int, default=5, help="batches in all, the warm-up ones included")
+    p.add_argument("--warmup", type=int, default=2, help="batches not counted: the first creates the tables (bulk insert), the second is the first upsert")
     p.add_argument("--threads", type=int, default=4)
     a = p.parse_args()
+    if a.batches <= a.warmup:
+        p.error("--batches must exceed --warmup: the warm-up batches are not counted")
 
     from decimal import Decimal
 
@@ -104,7 +107,7 @@ def main() -> None:
                 df = spark.createDataFrame(records, KAFKA_SCHEMA)
                 t0 = time.monotonic()
                 fns[n](df, i)
-                if i > 0:  # batch 0 warms the JVM up (class loading, code generation) for whichever lake goes first
+                if i >= a.warmup:  # not counted: the first batches load classes and generate code for whichever lake goes first
                     seconds[n] += time.monotonic() - t0
                 print(f"batch {i}: threads={n} {time.monotonic() - t0:.1f}s", flush=True)
         for n, root in lakes.items():
@@ -113,7 +116,7 @@ def main() -> None:
                 want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
                 if got != want:
                     raise SystemExit(f"threads={n}: {c.table} differs from the oracle: the figures are void")
-        events = a.tables * a.events * (a.batches - 1)
+        events = a.tables * a.events * (a.batches - a.warmup)
         eps = {n: events / s for n, s in seconds.items()}
         print(
             f"APPLY_THREADS tables={a.tables} events={events} serial_s={seconds[1]:.1f} threaded_s={seconds[a.threads]:.1f} "
