@@ -33,6 +33,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline-options", default="", help="comma-separated key=value Hudi options for the baseline lake")
     p.add_argument("--baseline-no-recipes", action="store_true", help="the baseline builds the decoder's expressions per batch")
+    p.add_argument("--baseline-no-bulk", action="store_true", help="the baseline inserts/upserts a new table's first batch (no bulk_insert)")
+    p.add_argument("--prewarm", action="store_true", help="first apply two batches to a third lake (not counted): then --warmup 0 measures table creation too")
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
     p.add_argument("--batches", type=int, default=6, help="batches in all, the warm-up ones included")
@@ -42,8 +44,8 @@ def main() -> None:
     if a.batches <= a.warmup:
         p.error("--batches must exceed --warmup: the warm-up batches are not counted")
     overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
-    if not overrides and not a.baseline_no_recipes:
-        p.error("give --baseline-options and/or --baseline-no-recipes: the baseline must differ")
+    if not overrides and not a.baseline_no_recipes and not a.baseline_no_bulk:
+        p.error("give --baseline-options, --baseline-no-recipes or --baseline-no-bulk: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
@@ -54,6 +56,13 @@ def main() -> None:
 
     ours = hudi_options.common_options
     cached = recipe.cached
+    ours_write, ours_history = hudi_options.write_options, hudi_options.history_write_options
+
+    def no_bulk_write(*args, **kwargs):
+        return ours_write(*args, **{**kwargs, "bulk": False})
+
+    def no_bulk_history(*args, **kwargs):
+        return ours_history(*args, **{**kwargs, "bulk": False})
 
     def baseline(*args, **kwargs):
         return {**ours(*args, **kwargs), **overrides}
@@ -65,6 +74,9 @@ def main() -> None:
         # The writers and the decoder look these up at call time; only one lake's batch runs at a time.
         hudi_options.common_options = baseline if variant == "baseline" else ours
         recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
+        no_bulk = variant == "baseline" and a.baseline_no_bulk
+        hudi_options.write_options = no_bulk_write if no_bulk else ours_write
+        hudi_options.history_write_options = no_bulk_history if no_bulk else ours_history
 
     contracts = [_contract(i) for i in range(a.tables)]
     feed = Feed(contracts, seed=14)
@@ -75,6 +87,13 @@ def main() -> None:
     fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=a.threads) for n, root in lakes.items()}
     seconds = dict.fromkeys(lakes, 0.0)
     try:
+        if a.prewarm:
+            for variant in ("ours", "baseline"):
+                use(variant)
+                warm = make_batch_fn(contracts, (work / f"warm-{variant}").as_uri(), BatchStats(), lambda m: None, threads=a.threads)
+                for i, records in enumerate(batches[:2]):
+                    warm(spark.createDataFrame(records, KAFKA_SCHEMA), i)
+            print("prewarm done", flush=True)
         for i, records in enumerate(batches):
             for n in lakes if i % 2 == 0 else reversed(list(lakes)):
                 use(n)
@@ -97,7 +116,7 @@ def main() -> None:
             f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "
             f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
-            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes}"
+            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk}"
         )
     finally:
         spark.stop()
