@@ -334,10 +334,14 @@ def last_transaction_ids(settings: Settings) -> set[str]:
 
 
 def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 300, log: Log = print) -> None:
-    """Block until Debezium has emitted the END record of each transaction in ``ids``.
+    """Block until Debezium has emitted the END record of each transaction in ``ids``, and every
+    table those transactions touched holds their changes.
 
-    Debezium emits a transaction's END after all its change records, from the same
-    producer, so once END is in Kafka the transaction's changes are there too.
+    The END record alone is not enough: Debezium's producer keeps order within a partition, not
+    across partitions, so the transaction topic can hold a transaction's END a moment before a
+    table's topic holds its last changes (a reader that started then missed a table's tail in CI).
+    The ENDs list each table's event count; ``_wait_for_changes`` waits until each table's topic
+    holds all of them.
     """
     import json as _json
 
@@ -358,6 +362,8 @@ def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 
     )
     deadline = time.monotonic() + timeout_s
     pending = set(ids)
+    # table (Debezium's data_collection) -> (transaction id, its change count) of the newest END seen
+    tails: dict[str, tuple[str, int]] = {}
     try:
         while time.monotonic() < deadline:
             try:
@@ -376,6 +382,8 @@ def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 
                 rec = _json.loads(msg.value())
                 if rec.get("status") == "END":
                     pending.discard(rec.get("id"))
+                    for dc in rec.get("data_collections") or []:
+                        tails[dc["data_collection"]] = (rec["id"], int(dc["event_count"]))
             if time.monotonic() - last_note > 10:
                 log(f"waiting for Debezium to publish transaction(s) {sorted(pending)}")
                 last_note = time.monotonic()
@@ -388,6 +396,70 @@ def wait_for_transactions(settings: Settings, ids: set[str], timeout_s: float = 
             next_step="cdclake capture status; read the Connect log",
             pending=sorted(pending),
         )
+    _wait_for_changes(settings, tails, deadline, log)
+
+
+# How far back from a topic's end the search for a transaction's changes starts (then the whole topic).
+_TAIL_WINDOW = 5000
+
+
+def _wait_for_changes(settings: Settings, tails: dict[str, tuple[str, int]], deadline: float, log: Log) -> None:
+    """Block until each table's topic holds changes 1..n (``data_collection_order``) of its transaction.
+
+    Orders, not a count: a connector restarted inside a transaction re-publishes some changes
+    (duplicates), and Debezium before dbz#633 restarts the numbering after such a restart, with the
+    END counting only the changes after it; either way 1..n are all there once the tail has landed.
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(librdkafka_config(settings, **{"group.id": "cdclake-wait", "enable.auto.commit": False, "log_level": 0}))
+    try:
+        for table, (tx, n) in sorted(tails.items()):
+            topic = f"{settings.source.name}.{table}"
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if n <= 0 or meta is None or meta.error is not None:
+                continue  # no change, or a table not captured into a topic of its own: nothing to wait for
+            parts = sorted(meta.partitions)
+            marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in parts}
+            missing = set(range(1, n + 1))
+            # The changes sit near the end; the whole topic is read only when they are not there.
+            for whole in (False, True):
+                consumer.assign([TopicPartition(topic, p, lo if whole else max(lo, hi - max(4 * n, _TAIL_WINDOW))) for p, (lo, hi) in marks.items()])
+                _collect(consumer, tx, missing, deadline, until=marks)
+                if not missing:
+                    break
+            last_note = time.monotonic()
+            while missing and time.monotonic() < deadline:  # the tail has not landed yet: wait for it
+                _collect(consumer, tx, missing, min(deadline, time.monotonic() + 1))
+                if missing and time.monotonic() - last_note > 10:
+                    log(f"waiting for {len(missing)} change(s) of transaction {tx} in {topic}")
+                    last_note = time.monotonic()
+            if missing:
+                raise ReplicationTimeout(
+                    f"transaction {tx}: its END is in Kafka but {len(missing)} of its {n} change(s) to {table} are not in {topic}",
+                    next_step="cdclake capture status; read the Connect log",
+                    pending=sorted(missing)[:20],
+                )
+    finally:
+        consumer.close()
+
+
+def _collect(consumer, tx: str, missing: set[int], deadline: float, until: dict[int, tuple[int, int]] | None = None) -> None:
+    """Strike from ``missing`` the orders of ``tx``'s changes read; stop at ``deadline``, once nothing is
+    missing, or (``until``: partition -> watermarks) once every partition is read to its high mark."""
+    import json as _json
+
+    done = {p for p, (lo, hi) in (until or {}).items() if hi <= lo}
+    while missing and time.monotonic() < deadline and not (until and len(done) == len(until)):
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error():
+            continue
+        if until and msg.offset() >= until[msg.partition()][1] - 1:
+            done.add(msg.partition())
+        if msg.value():
+            t = _json.loads(msg.value()).get("transaction") or {}
+            if t.get("id") == tx:
+                missing.discard(t.get("data_collection_order"))
 
 
 def snapshot_finished(offsets: list[dict]) -> bool:
