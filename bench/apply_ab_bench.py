@@ -33,6 +33,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline-options", default="", help="comma-separated key=value Hudi options for the baseline lake")
     p.add_argument("--baseline-no-recipes", action="store_true", help="the baseline builds the decoder's expressions per batch")
+    p.add_argument("--baseline-spark-conf", default="", help="comma-separated key=value Spark SQL settings for the baseline's batches")
     p.add_argument("--baseline-no-bulk", action="store_true", help="the baseline inserts/upserts a new table's first batch (no bulk_insert)")
     p.add_argument("--prewarm", action="store_true", help="first apply two batches to a third lake (not counted): then --warmup 0 measures table creation too")
     p.add_argument("--tables", type=int, default=8)
@@ -44,8 +45,9 @@ def main() -> None:
     if a.batches <= a.warmup:
         p.error("--batches must exceed --warmup: the warm-up batches are not counted")
     overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
-    if not overrides and not a.baseline_no_recipes and not a.baseline_no_bulk:
-        p.error("give --baseline-options, --baseline-no-recipes or --baseline-no-bulk: the baseline must differ")
+    spark_conf = dict(kv.split("=", 1) for kv in a.baseline_spark_conf.split(",") if kv)
+    if not overrides and not spark_conf and not a.baseline_no_recipes and not a.baseline_no_bulk:
+        p.error("give --baseline-options, --baseline-spark-conf, --baseline-no-recipes or --baseline-no-bulk: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
@@ -77,12 +79,15 @@ def main() -> None:
         no_bulk = variant == "baseline" and a.baseline_no_bulk
         hudi_options.write_options = no_bulk_write if no_bulk else ours_write
         hudi_options.history_write_options = no_bulk_history if no_bulk else ours_history
+        for k, v in spark_conf.items():
+            spark.conf.set(k, v if variant == "baseline" else session_conf[k])
 
     contracts = [_contract(i) for i in range(a.tables)]
     feed = Feed(contracts, seed=14)
     batches = [feed.batch(a.events) for _ in range(a.batches)]
     work = Path(tempfile.mkdtemp(prefix="cdclake-ab-bench-"))
     spark = build_session(Settings(lake=LakeSettings(root=(work / "x").as_uri())), "cdclake-apply-ab-bench", lambda m: None)
+    session_conf = {k: spark.conf.get(k) for k in spark_conf}
     lakes = {"baseline": work / "baseline", "ours": work / "ours"}
     fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=a.threads) for n, root in lakes.items()}
     seconds = dict.fromkeys(lakes, 0.0)
@@ -116,7 +121,7 @@ def main() -> None:
             f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "
             f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
-            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk}"
+            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'}"
         )
     finally:
         spark.stop()
