@@ -447,8 +447,6 @@ def _wait_for_changes(settings: Settings, tails: dict[str, tuple[str, int]], dea
 def _collect(consumer, tx: str, missing: set[int], deadline: float, until: dict[int, tuple[int, int]] | None = None) -> None:
     """Strike from ``missing`` the orders of ``tx``'s changes read; stop at ``deadline``, once nothing is
     missing, or (``until``: partition -> watermarks) once every partition is read to its high mark."""
-    import json as _json
-
     done = {p for p, (lo, hi) in (until or {}).items() if hi <= lo}
     while missing and time.monotonic() < deadline and not (until and len(done) == len(until)):
         msg = consumer.poll(0.5)
@@ -456,10 +454,29 @@ def _collect(consumer, tx: str, missing: set[int], deadline: float, until: dict[
             continue
         if until and msg.offset() >= until[msg.partition()][1] - 1:
             done.add(msg.partition())
-        if msg.value():
-            t = _json.loads(msg.value()).get("transaction") or {}
-            if t.get("id") == tx:
-                missing.discard(t.get("data_collection_order"))
+        value = msg.value()
+        if not value or tx.encode() not in value:
+            continue  # not one of its changes: no need to parse it
+        t = _transaction_block(value)
+        order = t.get("data_collection_order")
+        if t.get("id") == tx and isinstance(order, int):
+            missing.discard(order)
+
+
+def _transaction_block(value: bytes | None) -> dict:
+    """The ``transaction`` block of a change record; empty for a tombstone or a record that is not one.
+
+    A table topic can hold anything a producer wrote (malformed JSON, other shapes): the job dead-letters
+    those, the wait only looks past them.
+    """
+    import json as _json
+
+    try:
+        rec = _json.loads(value) if value else None
+    except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes
+        return {}
+    t = rec.get("transaction") if isinstance(rec, dict) else None
+    return t if isinstance(t, dict) else {}
 
 
 def snapshot_finished(offsets: list[dict]) -> bool:
