@@ -5,12 +5,14 @@ state) applies the synthetic batches of ``bench/apply_threads_bench.py`` to two 
 files: one as the project does, one with a lever undone: ``--baseline-options`` (Hudi writer
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
-spark_jobs.recipe), batch by batch alternately so both see the same machine load. Each
+spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
+``--baseline-threads``, batch by batch alternately so both see the same machine load. Each
 lake is checked equal to the oracle, and the bytes each lake holds are printed too. The first
 ``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
     .venv/bin/python -m bench.apply_ab_bench --baseline-no-recipes
+    .venv/bin/python -m bench.apply_ab_bench --threads 8 --baseline-threads 4
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def main() -> None:
     p.add_argument("--baseline-no-recipes", action="store_true", help="the baseline builds the decoder's expressions per batch")
     p.add_argument("--baseline-spark-conf", default="", help="comma-separated key=value Spark SQL settings for the baseline's batches")
     p.add_argument("--baseline-no-bulk", action="store_true", help="the baseline inserts/upserts a new table's first batch (no bulk_insert)")
+    p.add_argument("--baseline-history-options", default="", help="comma-separated key=value Hudi options on top of the baseline's history writes")
+    p.add_argument("--baseline-threads", type=int, default=0, help="apply threads of the baseline (default: --threads)")
     p.add_argument("--prewarm", action="store_true", help="first apply two batches to a third lake (not counted): then --warmup 0 measures table creation too")
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
@@ -46,8 +50,10 @@ def main() -> None:
         p.error("--batches must exceed --warmup: the warm-up batches are not counted")
     overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
     spark_conf = dict(kv.split("=", 1) for kv in a.baseline_spark_conf.split(",") if kv)
-    if not overrides and not spark_conf and not a.baseline_no_recipes and not a.baseline_no_bulk:
-        p.error("give --baseline-options, --baseline-spark-conf, --baseline-no-recipes or --baseline-no-bulk: the baseline must differ")
+    history_overrides = dict(kv.split("=", 1) for kv in a.baseline_history_options.split(",") if kv)
+    baseline_threads = a.baseline_threads or a.threads
+    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or baseline_threads != a.threads):
+        p.error("give one of the --baseline-* options: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
@@ -63,8 +69,9 @@ def main() -> None:
     def no_bulk_write(*args, **kwargs):
         return ours_write(*args, **{**kwargs, "bulk": False})
 
-    def no_bulk_history(*args, **kwargs):
-        return ours_history(*args, **{**kwargs, "bulk": False})
+    def baseline_history(*args, **kwargs):
+        history = ours_history(*args, **({**kwargs, "bulk": False} if a.baseline_no_bulk else kwargs))
+        return {**history, **history_overrides}
 
     def baseline(*args, **kwargs):
         return {**ours(*args, **kwargs), **overrides}
@@ -78,7 +85,8 @@ def main() -> None:
         recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
         no_bulk = variant == "baseline" and a.baseline_no_bulk
         hudi_options.write_options = no_bulk_write if no_bulk else ours_write
-        hudi_options.history_write_options = no_bulk_history if no_bulk else ours_history
+        plain = not no_bulk and not history_overrides
+        hudi_options.history_write_options = ours_history if variant != "baseline" or plain else baseline_history
         for k, v in spark_conf.items():
             spark.conf.set(k, v if variant == "baseline" else session_conf[k])
 
@@ -89,7 +97,8 @@ def main() -> None:
     spark = build_session(Settings(lake=LakeSettings(root=(work / "x").as_uri())), "cdclake-apply-ab-bench", lambda m: None)
     session_conf = {k: spark.conf.get(k) for k in spark_conf}
     lakes = {"baseline": work / "baseline", "ours": work / "ours"}
-    fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=a.threads) for n, root in lakes.items()}
+    threads = {"baseline": baseline_threads, "ours": a.threads}
+    fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=threads[n]) for n, root in lakes.items()}
     seconds = dict.fromkeys(lakes, 0.0)
     try:
         if a.prewarm:
@@ -121,7 +130,8 @@ def main() -> None:
             f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "
             f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
-            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'}"
+            f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'} "
+            f"baseline_history_options={a.baseline_history_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
         )
     finally:
         spark.stop()
