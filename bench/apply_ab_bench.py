@@ -7,7 +7,8 @@ options on top of the project's, for example the defaults a lever replaced) and/
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
 spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
 ``--baseline-threads``, batch by batch alternately so both see the same machine load. Each
-lake is checked equal to the oracle, and the bytes each lake holds are printed too. The first
+lake is checked equal to the oracle (current state row for row; history: each change once), and
+the bytes each lake holds and the files its histories read are printed too. The first
 ``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
@@ -55,9 +56,12 @@ def main() -> None:
     if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or baseline_threads != a.threads):
         p.error("give one of the --baseline-* options: the baseline must differ")
 
+    from pyspark.sql import functions as F
+
+    from cdc import events as ev
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
-    from spark_jobs import recipe
+    from spark_jobs import history, recipe
     from spark_jobs.lake import read_table
     from spark_jobs.session import build_session
     from spark_jobs.stream import BatchStats, make_batch_fn
@@ -118,12 +122,21 @@ def main() -> None:
                     seconds[n] += time.monotonic() - t0
                 print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
         use("ours")
+        files = dict.fromkeys(lakes, 0)
         for n, root in lakes.items():
             for c in contracts:
                 got = {r["id"]: (r["id"], r["note"], r["amount"]) for r in read_table(spark, c, root.as_uri()).select("id", "note", "amount").collect()}
                 want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
                 if got != want:
                     raise SystemExit(f"{n}: {c.table} differs from the oracle: the figures are void")
+                hist = (
+                    history.read_history(spark, c, root.as_uri())
+                    .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct(ev.META_POS).alias("changes"), F.countDistinct("_hoodie_file_name").alias("files"))
+                    .first()
+                )
+                if hist["rows"] != hist["changes"] or hist["changes"] != a.events * a.batches:
+                    raise SystemExit(f"{n}: {c.table}'s history holds {hist['rows']} rows for {a.events * a.batches} changes: the figures are void")
+                files[n] += hist["files"]
         events = a.tables * a.events * (a.batches - a.warmup)
         size = {n: _bytes(root) for n, root in lakes.items()}
         print(

@@ -149,6 +149,19 @@ HIVE_QUERY_AS_RO_TABLE = "hoodie.query.as.ro.table"
 # Hudi 1.1.1's drop-duplicates path tags records with a read client whose config lacks the writer
 # schema (NullPointerException in tagGlobalLocationBackToRecords); passing it explicitly fixes that.
 AVRO_SCHEMA = "hoodie.avro.schema"
+CLUSTERING_INLINE = "hoodie.clustering.inline"
+CLUSTERING_INLINE_MAX_COMMITS = "hoodie.clustering.inline.max.commits"
+CLUSTERING_SMALL_FILE_LIMIT = "hoodie.clustering.plan.strategy.small.file.limit"
+CLUSTERING_TARGET_FILE_MAX_BYTES = "hoodie.clustering.plan.strategy.target.file.max.bytes"
+CLUSTERING_PARTITION_FILTER_MODE = "hoodie.clustering.plan.partition.filter.mode"
+CLUSTERING_LOOKBACK_PARTITIONS = "hoodie.clustering.plan.strategy.daybased.lookback.partitions"
+# A forward history batch is a bulk insert: new files each time (one per write task per ingest day).
+# Inline clustering after this many commits merges the small ones of the latest ingest days, so a
+# 5 s trigger leaves tens of files per table per day, not thousands.
+HISTORY_CLUSTER_EVERY_COMMITS = 10
+# Files past this size are left alone by clustering, so a busy day is not rewritten over and over.
+HISTORY_CLUSTER_SMALL_FILE_BYTES = 64 * 1024 * 1024
+HISTORY_CLUSTER_TARGET_FILE_BYTES = 128 * 1024 * 1024
 
 # A single-field key with a partition column: ComplexKeyGenerator on one field trips Hudi 1.1's
 # HUDI-7001 validation on the second write, so one-field keys use the simple generator.
@@ -164,7 +177,10 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2, forw
     the global index finds the copy in its first partition and ``insert`` with drop-duplicates
     keeps that first copy (a change lands once, with its first ingestion time).
     ``forward``: every change of the batch is newer than any the history holds (the stream checks
-    positions), so none can be a copy: a plain insert, no index lookup over the whole history.
+    positions), so none can be a copy: ``bulk_insert`` straight to new files (no index lookup, no
+    small-file packing, no combine: ``history_rows`` already keeps one row per key and position), and
+    inline clustering every ``HISTORY_CLUSTER_EVERY_COMMITS`` commits merges the small files of the
+    latest two ingest days.
     ``bulk``: the history does not exist yet (an initial snapshot): ``bulk_insert`` straight to files.
     """
     opts = {
@@ -185,9 +201,18 @@ def history_write_options(contract: TableContract, *, parallelism: int = 2, forw
         COMBINE_BEFORE_INSERT: "true",
     }
     if forward or bulk:
-        opts.update({INSERT_DROP_DUPLICATES: "false", INSERT_DUP_POLICY: "none"})
-    if bulk:
-        opts.update({OPERATION: "bulk_insert", COMBINE_BEFORE_INSERT: "false"})
+        opts.update({INSERT_DROP_DUPLICATES: "false", INSERT_DUP_POLICY: "none", OPERATION: "bulk_insert", COMBINE_BEFORE_INSERT: "false"})
+    if forward and not bulk:
+        opts.update(
+            {
+                CLUSTERING_INLINE: "true",
+                CLUSTERING_INLINE_MAX_COMMITS: str(HISTORY_CLUSTER_EVERY_COMMITS),
+                CLUSTERING_SMALL_FILE_LIMIT: str(HISTORY_CLUSTER_SMALL_FILE_BYTES),
+                CLUSTERING_TARGET_FILE_MAX_BYTES: str(HISTORY_CLUSTER_TARGET_FILE_BYTES),
+                CLUSTERING_PARTITION_FILTER_MODE: "RECENT_DAYS",
+                CLUSTERING_LOOKBACK_PARTITIONS: "2",
+            }
+        )
     return opts
 
 

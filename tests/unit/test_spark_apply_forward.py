@@ -93,3 +93,45 @@ def test_changes_republished_at_new_offsets_reach_the_history_once(spark_lake):
     rows = history.read_history(spark, items, lake_root).groupBy("id", "_cdc_pos").agg(F.count(F.lit(1)).alias("n")).collect()
     assert sorted((r["id"], r["n"]) for r in rows) == [(1, 1), (1, 1), (2, 1), (3, 1), (3, 1)]
     assert _lake_rows(spark, items, lake_root) == feed.expected(items) == {1: (1, "a2"), 2: (2, "b"), 3: (3, "c2")}
+
+
+def test_forward_history_batches_are_bulk_inserts_that_clustering_merges(spark_lake, monkeypatch):
+    """Forward batches append history files without an index lookup; inline clustering merges them."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    from lakehouse_schemas import hudi_options as H
+    from spark_jobs import history
+    from spark_jobs.stream import BatchStats, make_batch_fn
+    from tests.unit.test_spark_stream_evolution import _contract
+
+    monkeypatch.setattr(H, "HISTORY_CLUSTER_EVERY_COMMITS", 3)
+    spark, lake_root = spark_lake
+    items = _contract("clustered", "- {name: id, type: int, nullable: false}\n- {name: note, type: varchar(20)}\n")
+    feed = Feed()
+    process = make_batch_fn([items], lake_root, BatchStats(), lambda m: None)
+    batches = 7
+    for b in range(batches):
+        records = [
+            feed.event(items, "c", {"id": 10 * b + 1, "note": f"n{b}"}),
+            feed.event(items, "c", {"id": 10 * b + 2, "note": "x"}),
+        ]
+        if b:
+            records += [
+                feed.event(items, "u", {"id": 10 * (b - 1) + 1, "note": f"u{b}"}),
+                feed.event(items, "d", {"id": 10 * (b - 1) + 2, "note": "x"}),
+            ]
+        process(spark.createDataFrame(records, KAFKA_SCHEMA), b)
+
+    # Every change once, with its op and image: the history equals the feed, row for row.
+    got = history.read_history(spark, items, lake_root).select("_cdc_pos", "_cdc_op", "id", "note").collect()
+    assert len({r[0] for r in got}) == len(got), "a change twice in the history"
+    want = [(op, row["id"], row.get("note")) for _, _, op, row in feed.events]
+    assert sorted(((r[1], r[2], r[3]) for r in got), key=str) == sorted(want, key=str)
+    assert _lake_rows(spark, items, lake_root) == feed.expected(items)
+
+    # Clustering ran (a completed replacecommit) and left fewer files than the batches wrote.
+    timeline = Path(urlparse(items.history_path(lake_root)).path) / ".hoodie"
+    assert list(timeline.glob("*.replacecommit")), "no clustering on the history's timeline"
+    files = history.read_history(spark, items, lake_root).select("_hoodie_file_name").distinct().count()
+    assert files < batches, f"{files} history files after {batches} batches"
