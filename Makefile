@@ -4,7 +4,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/local/go/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo lint test unit e2e stack-up stack-down clean-state bench
+.PHONY: setup demo lint test unit e2e stack-up stack-down clean-state bench bench-scaling
 
 setup:
 	@bash .ci/setup
@@ -48,6 +48,11 @@ e2e: setup
 bench: setup
 	$(VENV)/bin/pip install -q -e '.[bench]'
 	$(VENV)/bin/python -m bench.run
+
+# Events/s at 1x and 10x the events, and with 4 vs 50 tables: the apply path on local files, no servers
+# (bench/scaling_bench.py; about 10 minutes at the defaults).
+bench-scaling: setup
+	$(VENV)/bin/python -m bench.scaling_bench
 
 stack-up: setup
 	$(VENV)/bin/cdclake stack up

@@ -22,10 +22,9 @@ import argparse
 import shutil
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
-from bench.apply_threads_bench import KAFKA_SCHEMA, Feed, _contract
+from bench.apply_threads_bench import KAFKA_SCHEMA, Feed, _contract, check_lake
 
 
 def _bytes(root: Path) -> int:
@@ -56,13 +55,9 @@ def main() -> None:
     if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or baseline_threads != a.threads):
         p.error("give one of the --baseline-* options: the baseline must differ")
 
-    from pyspark.sql import functions as F
-
-    from cdc import events as ev
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
-    from spark_jobs import history, recipe
-    from spark_jobs.lake import read_table
+    from spark_jobs import recipe
     from spark_jobs.session import build_session
     from spark_jobs.stream import BatchStats, make_batch_fn
 
@@ -122,27 +117,14 @@ def main() -> None:
                     seconds[n] += time.monotonic() - t0
                 print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
         use("ours")
-        files = dict.fromkeys(lakes, 0)
-        for n, root in lakes.items():
-            for c in contracts:
-                got = {r["id"]: (r["id"], r["note"], r["amount"]) for r in read_table(spark, c, root.as_uri()).select("id", "note", "amount").collect()}
-                want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
-                if got != want:
-                    raise SystemExit(f"{n}: {c.table} differs from the oracle: the figures are void")
-                hist = (
-                    history.read_history(spark, c, root.as_uri())
-                    .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct(ev.META_POS).alias("changes"), F.countDistinct("_hoodie_file_name").alias("files"))
-                    .first()
-                )
-                if hist["rows"] != hist["changes"] or hist["changes"] != a.events * a.batches:
-                    raise SystemExit(f"{n}: {c.table}'s history holds {hist['rows']} rows for {a.events * a.batches} changes: the figures are void")
-                files[n] += hist["files"]
+        files = {n: check_lake(spark, contracts, feed, root.as_uri(), n) for n, root in lakes.items()}
         events = a.tables * a.events * (a.batches - a.warmup)
         size = {n: _bytes(root) for n, root in lakes.items()}
         print(
             f"APPLY_AB tables={a.tables} events={events} baseline_s={seconds['baseline']:.1f} ours_s={seconds['ours']:.1f} "
             f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
+            f"baseline_history_files={files['baseline']} ours_history_files={files['ours']} "
             f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'} "
             f"baseline_history_options={a.baseline_history_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
         )

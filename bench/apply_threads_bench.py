@@ -41,6 +41,7 @@ class Feed:
         self.live = {c.topic(): set() for c in contracts}
         self.state: dict[str, dict[int, tuple]] = {c.topic(): {} for c in contracts}
         self.next_id = {c.topic(): 1 for c in contracts}
+        self.changes = {c.topic(): 0 for c in contracts}
 
     def batch(self, per_table: int) -> list[tuple]:
         import datetime as dt
@@ -72,7 +73,36 @@ class Feed:
                 }
                 out.append((json.dumps({"id": k}).encode(), json.dumps(value).encode(), t, 0, self.offsets[t], dt.datetime(2025, 1, 1)))
                 self.offsets[t] += 1
+                self.changes[t] += 1
         return out
+
+
+def check_lake(spark, contracts: list[TableContract], feed: Feed, root: str, label: str) -> int:
+    """Raise unless every table's current state equals the oracle row for row and its history holds
+    each change once; returns the files the histories read (for the small-file count)."""
+    from decimal import Decimal
+
+    from pyspark.sql import functions as F
+
+    from cdc import events as ev
+    from spark_jobs import history
+    from spark_jobs.lake import read_table
+
+    files = 0
+    for c in contracts:
+        got = {r["id"]: (r["id"], r["note"], r["amount"]) for r in read_table(spark, c, root).select("id", "note", "amount").collect()}
+        want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
+        if got != want:
+            raise SystemExit(f"{label}: {c.table} differs from the oracle: the figures are void")
+        hist = (
+            history.read_history(spark, c, root)
+            .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct(ev.META_POS).alias("changes"), F.countDistinct("_hoodie_file_name").alias("files"))
+            .first()
+        )
+        if hist["rows"] != hist["changes"] or hist["changes"] != feed.changes[c.topic()]:
+            raise SystemExit(f"{label}: {c.table}'s history holds {hist['rows']} rows for {feed.changes[c.topic()]} changes: the figures are void")
+        files += hist["files"]
+    return files
 
 
 def main() -> None:
@@ -86,10 +116,7 @@ def main() -> None:
     if a.batches <= a.warmup:
         p.error("--batches must exceed --warmup: the warm-up batches are not counted")
 
-    from decimal import Decimal
-
     from cdc.settings import LakeSettings, Settings
-    from spark_jobs.lake import read_table
     from spark_jobs.session import build_session
     from spark_jobs.stream import BatchStats, make_batch_fn
 
@@ -111,11 +138,7 @@ def main() -> None:
                     seconds[n] += time.monotonic() - t0
                 print(f"batch {i}: threads={n} {time.monotonic() - t0:.1f}s", flush=True)
         for n, root in lakes.items():
-            for c in contracts:
-                got = {r["id"]: (r["id"], r["note"], r["amount"]) for r in read_table(spark, c, root).select("id", "note", "amount").collect()}
-                want = {k: (v[0], v[1], Decimal(v[2])) for k, v in feed.state[c.topic()].items()}
-                if got != want:
-                    raise SystemExit(f"threads={n}: {c.table} differs from the oracle: the figures are void")
+            check_lake(spark, contracts, feed, root, f"threads={n}")
         events = a.tables * a.events * (a.batches - a.warmup)
         eps = {n: events / s for n, s in seconds.items()}
         print(
