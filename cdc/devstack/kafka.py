@@ -74,7 +74,7 @@ log.retention.ms=-1
         (self.home / "log4j2.properties").write_text(LOG4J2)
         if not (data / "meta.properties").exists():
             log("[kafka] formatting KRaft storage")
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             out = self.home / "format.log"
             with open(out, "wb") as fh:
                 rc = subprocess.call(
@@ -114,3 +114,16 @@ log.retention.ms=-1
         admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 3000, "log_level": 0})
         meta = admin.list_topics(timeout=3)
         return len(meta.brokers) >= 1
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id (16 random bytes, URL-safe base64) that does not start with ``-``.
+
+    One id in 64 would otherwise start with ``-``, and kafka-storage's argument parser then reads it
+    as an option ("argument --cluster-id/-t: expected one argument"); Kafka's own Uuid.randomUuid
+    draws again for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
