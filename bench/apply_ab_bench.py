@@ -8,7 +8,8 @@ options on top of the project's, for example the defaults a lever replaced) and/
 spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
 ``--baseline-threads``, batch by batch alternately so both see the same machine load. Each
 lake is checked equal to the oracle (current state row for row; history: each change once), and
-the bytes each lake holds and the files its histories read are printed too. The first
+the bytes each lake holds, the files its histories read and the time the check took (a read of
+every table and history) are printed too. The first
 ``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
@@ -118,6 +119,11 @@ def main() -> None:
                 print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
         use("ours")
         files = {n: check_lake(spark, contracts, feed, root.as_uri(), n) for n, root in lakes.items()}
+        read_s = {}
+        for n in reversed(list(lakes)):  # timed on a second pass, in the other order: both reads warm
+            t0 = time.monotonic()
+            check_lake(spark, contracts, feed, lakes[n].as_uri(), n)
+            read_s[n] = time.monotonic() - t0  # the readers' side: every table and history read whole
         events = a.tables * a.events * (a.batches - a.warmup)
         size = {n: _bytes(root) for n, root in lakes.items()}
         print(
@@ -125,6 +131,7 @@ def main() -> None:
             f"baseline_eps={events / seconds['baseline']:.0f} ours_eps={events / seconds['ours']:.0f} "
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
             f"baseline_history_files={files['baseline']} ours_history_files={files['ours']} "
+            f"baseline_check_s={read_s['baseline']:.1f} ours_check_s={read_s['ours']:.1f} "
             f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'} "
             f"baseline_history_options={a.baseline_history_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
         )

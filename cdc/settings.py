@@ -143,7 +143,7 @@ class SparkSettings(BaseModel):
     driver_memory: str = "4g"
     shuffle_partitions: int = 2
     # The tables of a micro-batch are written from this many driver threads at once (1: one after another).
-    apply_threads: int = Field(8, ge=1, le=64)
+    apply_threads: int = Field(16, ge=1, le=64)
     # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
     jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")
