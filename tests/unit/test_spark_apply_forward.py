@@ -167,7 +167,7 @@ def test_a_replay_finds_its_copies_in_files_past_the_first_bloom_segment(spark_l
     assert rows.groupBy("_cdc_pos").count().where("count > 1").count() == 0
     assert _lake_rows(spark, items, lake_root) == feed.expected(items)
 
-    # The filters are small: a few KB per file, where Hudi's default (60000 keys) is about 430 KB.
+    # The filters are small: tens of KB per file, where Hudi's default (60000 keys) gives 863 KB.
     footers = [
         pq.read_metadata(f).metadata.get(b"org.apache.hudi.bloomfilter", b"")
         for f in Path(urlparse(items.history_path(lake_root)).path).rglob("*.parquet")
