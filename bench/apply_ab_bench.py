@@ -6,7 +6,8 @@ files: one as the project does, one with a lever undone: ``--baseline-options`` 
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
 spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
-``--baseline-threads``, batch by batch alternately so both see the same machine load. Each
+``--baseline-threads`` or ``--baseline-persist`` (each table's decode persisted under its plan and
+read through every partition of the batch, as before ``spark_jobs.stream._materialized``), batch by batch alternately so both see the same machine load. Each
 lake is checked equal to the oracle (current state row for row; history: each change once), and
 the bytes each lake holds, the files its histories read and the time the check took (a read of
 every table and history) are printed too. The first
@@ -40,6 +41,7 @@ def main() -> None:
     p.add_argument("--baseline-no-bulk", action="store_true", help="the baseline inserts/upserts a new table's first batch (no bulk_insert)")
     p.add_argument("--baseline-history-options", default="", help="comma-separated key=value Hudi options on top of the baseline's history writes")
     p.add_argument("--baseline-threads", type=int, default=0, help="apply threads of the baseline (default: --threads)")
+    p.add_argument("--baseline-persist", action="store_true", help="the baseline persists each table's decode (plan kept) over all the batch's partitions")
     p.add_argument("--prewarm", action="store_true", help="first apply two batches to a third lake (not counted): then --warmup 0 measures table creation too")
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
@@ -53,18 +55,22 @@ def main() -> None:
     spark_conf = dict(kv.split("=", 1) for kv in a.baseline_spark_conf.split(",") if kv)
     history_overrides = dict(kv.split("=", 1) for kv in a.baseline_history_options.split(",") if kv)
     baseline_threads = a.baseline_threads or a.threads
-    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or baseline_threads != a.threads):
+    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or a.baseline_persist or baseline_threads != a.threads):
         p.error("give one of the --baseline-* options: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
     from lakehouse_schemas import hudi_options
-    from spark_jobs import recipe
+    from spark_jobs import recipe, stream
     from spark_jobs.session import build_session
     from spark_jobs.stream import BatchStats, make_batch_fn
 
     ours = hudi_options.common_options
     cached = recipe.cached
     ours_write, ours_history = hudi_options.write_options, hudi_options.history_write_options
+    ours_materialized, ours_release, ours_records = stream._materialized, stream._release, stream._table_records
+
+    def persisted(df):
+        return df.persist()
 
     def no_bulk_write(*args, **kwargs):
         return ours_write(*args, **{**kwargs, "bulk": False})
@@ -82,6 +88,10 @@ def main() -> None:
     def use(variant: str) -> None:
         # The writers and the decoder look these up at call time; only one lake's batch runs at a time.
         hudi_options.common_options = baseline if variant == "baseline" else ours
+        old_way = variant == "baseline" and a.baseline_persist
+        stream._materialized = persisted if old_way else ours_materialized
+        stream._release = (lambda df: df.unpersist()) if old_way else ours_release
+        stream._table_records = (lambda batch, topic, ranges: batch.where(batch.topic == topic)) if old_way else ours_records
         recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
         no_bulk = variant == "baseline" and a.baseline_no_bulk
         hudi_options.write_options = no_bulk_write if no_bulk else ours_write
@@ -111,7 +121,8 @@ def main() -> None:
         for i, records in enumerate(batches):
             for n in lakes if i % 2 == 0 else reversed(list(lakes)):
                 use(n)
-                df = spark.createDataFrame(records, KAFKA_SCHEMA)
+                # One Spark partition per topic, as the Kafka source reads a batch of single-partition topics.
+                df = spark.createDataFrame(records, KAFKA_SCHEMA).repartition(a.tables, "topic")
                 t0 = time.monotonic()
                 fns[n](df, i)
                 if i >= a.warmup:  # not counted: the first batches load classes and generate code for whichever lake goes first

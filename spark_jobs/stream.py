@@ -210,6 +210,31 @@ def run_tables(handle: Callable[[str, int], None], items: list[tuple[str, int]],
         f.result()
 
 
+def _table_records(batch: DataFrame, topic: str, ranges: list) -> DataFrame:
+    """The batch's records of one topic, in as many Spark partitions as the topic has Kafka partitions in the
+    batch (``ranges``: one row per topic partition). The Kafka source reads each topic partition into one
+    Spark partition, so the batch's other partitions hold none of these records, and a task per empty
+    partition in every stage of the table's jobs is pure overhead."""
+    return batch.where(F.col("topic") == topic).coalesce(max(1, sum(1 for r in ranges if r["topic"] == topic)))
+
+
+def _materialized(df: DataFrame) -> DataFrame:
+    """``df`` kept in memory (disk past it) and cut from its plan: a DataFrame over the stored rows.
+
+    ``persist`` would keep the decoder's plan (hundreds of expressions for a wide table) under every
+    DataFrame built on it, and Spark analyses, optimizes and matches it against the cache again for
+    each of the table's jobs (flags, history, current state, cascades, dead letters): most of the
+    driver's time per table (docs/performance.md). Lazy: the first job over it (the flag aggregation)
+    decodes and stores the rows, as ``persist`` did.
+    """
+    return df.localCheckpoint(eager=False)
+
+
+def _release(df: DataFrame) -> None:
+    """Drop the rows ``_materialized`` stored (the cleaner would only when the JVM collects the RDD)."""
+    df._jdf.queryExecution().analyzed().rdd().unpersist(False)
+
+
 def make_batch_fn(
     contracts: list[TableContract] | ContractSource,
     lake_root: str,
@@ -246,7 +271,7 @@ def make_batch_fn(
             lock = threading.Lock()  # the tables of a batch run in parallel threads; their shared notes go through it
 
             def handle(topic: str, n: int) -> None:
-                records = batch.where(F.col("topic") == topic)
+                records = _table_records(batch, topic, ranges)
                 contract = by_topic.get(topic)
                 if contract is None:
                     reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
@@ -263,7 +288,7 @@ def make_batch_fn(
                         state.note_dead(topic, contract)
                     log(f"batch {batch_id}: {contract.qualified_source} is blocked; {n} record(s) parked")
                     return
-                decoded = decode_checked(records, contract).persist()
+                decoded = _materialized(decode_checked(records, contract))
                 with lock:
                     cached.append(decoded)
                 err = F.col(ERROR_COLUMN)
@@ -327,7 +352,7 @@ def make_batch_fn(
                     log(f"batch {batch_id}: {n_dead} record(s) to the dead-letter table (cdclake dlq list)")
                 all_dead.unpersist()
             for d in cached:
-                d.unpersist()
+                _release(d)
             _observe(obs, counts, dead_by_topic, newest_ts, state, by_topic)
             stats.batches += 1
             n_applied = sum(counts.values()) - n_dead  # parked and dead-lettered records are not applied

@@ -75,3 +75,28 @@ def test_threaded_batches_build_the_oracle_lake(spark, lake_root):
         assert history.read_history(spark, contract, lake_root).count() == n_events
     assert stats.records == len(first) + len(second)
     assert stats.per_table == {c.qualified_target: sum(1 for e in feed.events if e[1] == c.topic()) for c in (ORDERS, ITEMS, TAGS)}
+
+
+def test_a_batch_leaves_no_stored_rows_behind_and_reads_each_topic_through_its_own_partitions(spark, lake_root):
+    """Each table's decode is stored for the batch's jobs and dropped after it: a long-running stream must
+    not keep every batch it ever decoded. The decode reads only the partitions its topic's records sit in."""
+    from spark_jobs.stream import BatchStats, _table_records, make_batch_fn
+
+    def stored() -> set[int]:
+        return {i.id() for i in spark.sparkContext._jsc.sc().getRDDStorageInfo()}
+
+    feed = Feed()
+    process = make_batch_fn([ORDERS, ITEMS, TAGS], lake_root, BatchStats(), lambda m: None, threads=3)
+    records = [feed.event(c, "c", {"id": i, col: f"{c.table}-{i}"}) for c, col in ((ORDERS, "note"), (ITEMS, "name"), (TAGS, "tag"))
+               for i in range(1, 4)]
+    # One Spark partition per topic, as the Kafka source reads single-partition topics.
+    batch = spark.createDataFrame(records, KAFKA_SCHEMA).repartition(3, "topic")
+    before = stored()
+    process(batch, 0)
+    assert stored() == before
+    for contract in (ORDERS, ITEMS, TAGS):
+        assert _lake_rows(spark, contract, lake_root) == feed.expected(contract), contract.table
+    ranges = [{"topic": ORDERS.topic(), "partition": 0}, {"topic": ITEMS.topic(), "partition": 0}]
+    one = _table_records(batch, ORDERS.topic(), ranges)
+    assert one.rdd.getNumPartitions() == 1
+    assert one.count() == 3
