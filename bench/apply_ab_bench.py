@@ -6,11 +6,13 @@ files: one as the project does, one with a lever undone: ``--baseline-options`` 
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
 spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
-``--baseline-threads`` or ``--baseline-persist`` (each table's decode persisted under its plan and
+``--baseline-threads`` or ``--baseline-persist`` or ``--baseline-history-first`` (each table's history
+written before its current state, as before the histories ran after all current states) (each table's decode persisted under its plan and
 read through every partition of the batch, as before ``spark_jobs.stream._materialized``), batch by batch alternately so both see the same machine load. Each
 lake is checked equal to the oracle (current state row for row; history: each change once), and
 the bytes each lake holds, the files its histories read and the time the check took (a read of
-every table and history) are printed too. The first
+every table and history) are printed too, and for each lake the time from each batch's start to its last current-state commit
+(when readers of the current state see the batch). The first
 ``--warmup`` batches (table creation, the first upsert) are not counted.
 
     .venv/bin/python -m bench.apply_ab_bench --baseline-options hoodie.parquet.compression.codec=gzip,hoodie.clean.max.commits=1
@@ -33,6 +35,11 @@ def _bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*.parquet"))
 
 
+def _last_commit(root: Path, contracts) -> float:
+    """Wall time the newest current-state commit of any table completed (its timeline file's mtime)."""
+    return max(p.stat().st_mtime for c in contracts for p in (Path(c.table_path(root.as_uri()).removeprefix("file://")) / ".hoodie").glob("*.commit"))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline-options", default="", help="comma-separated key=value Hudi options for the baseline lake")
@@ -42,6 +49,7 @@ def main() -> None:
     p.add_argument("--baseline-history-options", default="", help="comma-separated key=value Hudi options on top of the baseline's history writes")
     p.add_argument("--baseline-threads", type=int, default=0, help="apply threads of the baseline (default: --threads)")
     p.add_argument("--baseline-persist", action="store_true", help="the baseline persists each table's decode (plan kept) over all the batch's partitions")
+    p.add_argument("--baseline-history-first", action="store_true", help="the baseline writes each table's history before its current state, table by table")
     p.add_argument("--prewarm", action="store_true", help="first apply two batches to a third lake (not counted): then --warmup 0 measures table creation too")
     p.add_argument("--tables", type=int, default=8)
     p.add_argument("--events", type=int, default=500, help="events per table per batch")
@@ -55,7 +63,7 @@ def main() -> None:
     spark_conf = dict(kv.split("=", 1) for kv in a.baseline_spark_conf.split(",") if kv)
     history_overrides = dict(kv.split("=", 1) for kv in a.baseline_history_options.split(",") if kv)
     baseline_threads = a.baseline_threads or a.threads
-    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or a.baseline_persist or baseline_threads != a.threads):
+    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or a.baseline_persist or a.baseline_history_first or baseline_threads != a.threads):
         p.error("give one of the --baseline-* options: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
@@ -68,6 +76,10 @@ def main() -> None:
     cached = recipe.cached
     ours_write, ours_history = hudi_options.write_options, hudi_options.history_write_options
     ours_materialized, ours_release, ours_records = stream._materialized, stream._release, stream._table_records
+    ours_apply = stream.apply_table
+
+    def history_first(*args, **kwargs):
+        return ours_apply(*args, **{**kwargs, "defer_history": None})
 
     def persisted(df):
         return df.persist()
@@ -92,6 +104,7 @@ def main() -> None:
         stream._materialized = persisted if old_way else ours_materialized
         stream._release = (lambda df: df.unpersist()) if old_way else ours_release
         stream._table_records = (lambda batch, topic, ranges: batch.where(batch.topic == topic)) if old_way else ours_records
+        stream.apply_table = history_first if variant == "baseline" and a.baseline_history_first else ours_apply
         recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
         no_bulk = variant == "baseline" and a.baseline_no_bulk
         hudi_options.write_options = no_bulk_write if no_bulk else ours_write
@@ -110,6 +123,8 @@ def main() -> None:
     threads = {"baseline": baseline_threads, "ours": a.threads}
     fns = {n: make_batch_fn(contracts, root.as_uri(), BatchStats(), lambda m: None, threads=threads[n]) for n, root in lakes.items()}
     seconds = dict.fromkeys(lakes, 0.0)
+    # From a batch's start to its last current-state commit: when readers of the current state see the batch.
+    visible = dict.fromkeys(lakes, 0.0)
     try:
         if a.prewarm:
             for variant in ("ours", "baseline"):
@@ -123,11 +138,13 @@ def main() -> None:
                 use(n)
                 # One Spark partition per topic, as the Kafka source reads a batch of single-partition topics.
                 df = spark.createDataFrame(records, KAFKA_SCHEMA).repartition(a.tables, "topic")
-                t0 = time.monotonic()
+                t0, wall0 = time.monotonic(), time.time()
                 fns[n](df, i)
+                shown = _last_commit(lakes[n], contracts) - wall0
                 if i >= a.warmup:  # not counted: the first batches load classes and generate code for whichever lake goes first
                     seconds[n] += time.monotonic() - t0
-                print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s", flush=True)
+                    visible[n] += shown
+                print(f"batch {i}: {n} {time.monotonic() - t0:.1f}s, current states committed after {shown:.1f}s", flush=True)
         use("ours")
         files = {n: check_lake(spark, contracts, feed, root.as_uri(), n) for n, root in lakes.items()}
         read_s = {}
@@ -143,6 +160,7 @@ def main() -> None:
             f"speedup={seconds['baseline'] / seconds['ours']:.2f} baseline_bytes={size['baseline']} ours_bytes={size['ours']} "
             f"baseline_history_files={files['baseline']} ours_history_files={files['ours']} "
             f"baseline_check_s={read_s['baseline']:.1f} ours_check_s={read_s['ours']:.1f} "
+            f"baseline_visible_s={visible['baseline']:.1f} ours_visible_s={visible['ours']:.1f} baseline_history_first={a.baseline_history_first} "
             f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'} "
             f"baseline_history_options={a.baseline_history_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
         )

@@ -38,7 +38,10 @@ class Feed:
         self.contracts = contracts
         self.pos = 4
         self.offsets = {c.topic(): 0 for c in contracts}
-        self.live = {c.topic(): set() for c in contracts}
+        # Live keys as a list plus each key's slot: a random pick and a removal are O(1), so a
+        # million-event feed (bench/heap_bench.py) is not dominated by re-sorting the key set.
+        self.live: dict[str, list[int]] = {c.topic(): [] for c in contracts}
+        self.slot: dict[str, dict[int, int]] = {c.topic(): {} for c in contracts}
         self.state: dict[str, dict[int, tuple]] = {c.topic(): {} for c in contracts}
         self.next_id = {c.topic(): 1 for c in contracts}
         self.changes = {c.topic(): 0 for c in contracts}
@@ -55,16 +58,18 @@ class Feed:
                     op, k = "c", self.next_id[t]
                     self.next_id[t] += 1
                 elif r < 0.9:
-                    op, k = "u", self.rng.choice(sorted(self.live[t]))
+                    op, k = "u", self.rng.choice(self.live[t])
                 else:
-                    op, k = "d", self.rng.choice(sorted(self.live[t]))
+                    op, k = "d", self.rng.choice(self.live[t])
                 self.pos += 1
                 row = {"id": k, "note": f"n{self.pos}", "amount": f"{self.rng.randint(0, 10**6) / 100:.2f}"}
                 if op == "d":
-                    self.live[t].discard(k)
+                    self._drop(t, k)
                     self.state[t].pop(k, None)
                 else:
-                    self.live[t].add(k)
+                    if k not in self.slot[t]:
+                        self.slot[t][k] = len(self.live[t])
+                        self.live[t].append(k)
                     self.state[t][k] = (k, row["note"], row["amount"])
                 value = {
                     "before": row if op == "d" else None, "after": None if op == "d" else row, "op": op, "ts_ms": 1700000000000 + self.pos,
@@ -75,6 +80,15 @@ class Feed:
                 self.offsets[t] += 1
                 self.changes[t] += 1
         return out
+
+
+    def _drop(self, t: str, k: int) -> None:
+        keys, slot = self.live[t], self.slot[t]
+        i = slot.pop(k)
+        last = keys.pop()
+        if last != k:
+            keys[i] = last
+            slot[last] = i
 
 
 def check_lake(spark, contracts: list[TableContract], feed: Feed, root: str, label: str) -> int:

@@ -56,13 +56,18 @@ class HeapSampler(threading.Thread):
         for pool in self.mf.getMemoryPoolMXBeans():
             pool.resetPeakUsage()
         self.peak_used = 0
+        # What the heap held right after a collection: the live set plus what G1 chose not to collect,
+        # a far tighter bound on what the job needs than the used heap, which includes garbage.
+        self.peak_after_gc = 0
         self.stop_flag = threading.Event()
 
     def run(self) -> None:
         mem = self.mf.getMemoryMXBean()
+        heap_pools = [p for p in self.mf.getMemoryPoolMXBeans() if str(p.getType()) == "Heap memory"]
         while not self.stop_flag.wait(0.5):
             try:
                 self.peak_used = max(self.peak_used, mem.getHeapMemoryUsage().getUsed())
+                self.peak_after_gc = max(self.peak_after_gc, sum(p.getCollectionUsage().getUsed() for p in heap_pools if p.getCollectionUsage()))
             except Exception:  # noqa: BLE001 - the JVM is gone (the main thread reports why)
                 return
 

@@ -5,6 +5,8 @@ The stream (spark_jobs/stream.py) and the dead-letter replay (spark_jobs/dlq.py)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -25,6 +27,7 @@ def apply_table(
     pii_key: pii.KeySource | bytes | None = None,
     truncates: bool | None = None,
     forward: bool = False,
+    defer_history: Callable[[Callable[[], None]], None] | None = None,
 ) -> None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
@@ -36,6 +39,10 @@ def apply_table(
     leaves no position to compare with.
     ``truncates``: whether the batch holds a truncate, when the caller already knows (saves two Spark jobs).
     ``forward``: every change is newer than the history's newest, so its write skips the global duplicate check.
+    ``defer_history``: receives the history write instead of running it, so the caller can run the current
+    states of all its tables first (what readers wait for) and the histories after; the current state is
+    then written before this batch's history, which a re-run handles like any other (both writes are
+    idempotent under replay; docs/guarantees.md).
     """
     protected = pii.protect(good, contract, pii_key)
     current = None
@@ -52,7 +59,13 @@ def apply_table(
     # A table's first batch (its initial snapshot) creates the table: bulk insert, no index to consult.
     bulk_history = not truncates and not table_exists(spark, contract.history_path(lake_root))
     bulk_current = not truncates and not table_exists(spark, contract.table_path(lake_root))
-    history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history)
+    def write_history() -> None:
+        history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history)
+
+    if defer_history is None:
+        write_history()
+    else:
+        defer_history(write_history)
     latest = latest_per_key(r.after, contract)
     if stale_guard and contract.mode == "current_state":
         latest = _drop_stale(latest, contract, lake_root)

@@ -190,8 +190,8 @@ def _catch_up(
                 log(f"{topic}: contract changed, {result.replayed} parked event(s) replayed, table unblocked")
 
 
-def run_tables(handle: Callable[[str, int], None], items: list[tuple[str, int]], threads: int) -> None:
-    """Run ``handle`` for every table of the batch, ``threads`` at a time.
+def run_tables(handle: Callable[..., None], items: list[tuple], threads: int) -> None:
+    """Run ``handle(*item)`` for every table of the batch, ``threads`` at a time.
 
     Every Hudi write pays a fixed cost (timeline, file listing, commit) mostly on the driver, so the
     tables of one batch overlap: Spark takes jobs from several driver threads, and each table is its
@@ -199,13 +199,13 @@ def run_tables(handle: Callable[[str, int], None], items: list[tuple[str, int]],
     fails as a whole and is re-run (tables that committed are then re-read as a replay).
     """
     if threads <= 1 or len(items) <= 1:
-        for topic, n in items:
-            handle(topic, n)
+        for item in items:
+            handle(*item)
         return
     # Inheritable: each thread keeps the query's local properties (job group, streaming query id).
     target = inheritable_thread_target(handle)
     with ThreadPoolExecutor(max_workers=min(threads, len(items)), thread_name_prefix="cdclake-apply") as pool:
-        futures = [pool.submit(target, topic, n) for topic, n in items]
+        futures = [pool.submit(target, *item) for item in items]
     for f in futures:
         f.result()
 
@@ -269,6 +269,9 @@ def make_batch_fn(
             newest_ts: dict[str, int | None] = {}  # topic -> newest commit time applied (epoch micros), for the metrics
             applied: dict[str, tuple[TableContract, DataFrame]] = {}  # for the FK cascades the binlog does not carry
             lock = threading.Lock()  # the tables of a batch run in parallel threads; their shared notes go through it
+            # Each table's history write, run once every table's current state is written: readers see the
+            # batch's rows while the histories are still being written (freshness, docs/performance.md).
+            histories: list[Callable[[], None]] = []
 
             def handle(topic: str, n: int) -> None:
                 records = _table_records(batch, topic, ranges)
@@ -329,7 +332,8 @@ def make_batch_fn(
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
                 apply_table(
-                    good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0, forward=forward
+                    good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0,
+                    forward=forward, defer_history=histories.append,
                 )
                 with lock:
                     applied[topic] = (contract, decoded.where(F.col(ERROR_COLUMN).isNull()))
@@ -338,6 +342,7 @@ def make_batch_fn(
                     newest_ts[topic] = flags["newest_ts"]
 
             run_tables(handle, sorted(counts.items()), threads)
+            run_tables(lambda write: write(), [(w,) for w in histories], threads)
             cascade.apply([applied[t] for t in sorted(applied)], list(by_topic.values()), lake_root, batch_id, log)
             if dead:
                 all_dead = dead[0]

@@ -100,3 +100,32 @@ def test_a_batch_leaves_no_stored_rows_behind_and_reads_each_topic_through_its_o
     one = _table_records(batch, ORDERS.topic(), ranges)
     assert one.rdd.getNumPartitions() == 1
     assert one.count() == 3
+
+
+def _timeline(path_uri: str, suffix: str) -> list[float]:
+    """Modification times of a Hudi table's timeline files ending in ``suffix`` (oldest first)."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    hoodie = Path(urlparse(path_uri).path) / ".hoodie"
+    return sorted(p.stat().st_mtime_ns for p in hoodie.glob(f"*{suffix}") if p.name.split(".")[0].isdigit())
+
+
+def test_every_current_state_of_a_batch_is_written_before_its_histories(spark, lake_root):
+    """Readers of the current state wait for a batch's current-state commits only: the histories of
+    the batch start once every table's current state has committed, and still hold every change."""
+    from spark_jobs import history
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    tables = ((ORDERS, "note"), (ITEMS, "name"), (TAGS, "tag"))
+    process = make_batch_fn([c for c, _ in tables], lake_root, BatchStats(), lambda m: None, threads=3)
+    for b in range(2):
+        records = [feed.event(c, "c" if b == 0 else "u", {"id": i, col: f"{c.table}-{b}-{i}"}) for c, col in tables for i in range(1, 4)]
+        process(spark.createDataFrame(records, KAFKA_SCHEMA), b)
+    current_done = max(_timeline(c.table_path(lake_root), ".commit")[-1] for c, _ in tables)
+    history_started = min(_timeline(c.history_path(lake_root), ".commit.requested")[-1] for c, _ in tables)
+    assert current_done < history_started
+    for contract, _ in tables:
+        assert _lake_rows(spark, contract, lake_root) == feed.expected(contract), contract.table
+        assert history.read_history(spark, contract, lake_root).count() == sum(1 for e in feed.events if e[1] == contract.topic())
