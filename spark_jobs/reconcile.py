@@ -25,7 +25,7 @@ from cdc.settings import Settings
 from cdc.source import connect
 from lakehouse_schemas.contract import TableContract
 from lakehouse_schemas.types import GEOMETRY_TYPES
-from spark_jobs.lake import has_commits, read_table
+from spark_jobs.lake import completed_instants, has_commits, read_table
 
 
 @dataclass(frozen=True)
@@ -547,7 +547,11 @@ def reconcile(
             chosen = pick_sample(view.qualified_source, chunks, sample)
             diff = TableDiff(view.qualified_source, 0, 0, chunks=chunks, chunks_checked=len(chosen))
             path = contract.table_path(settings.lake_root)
-            df = read_table(spark, contract, settings.lake_root) if has_commits(spark, path) else None
+            # Every read of this table below sees one lake snapshot: its newest completed commit now. The job may
+            # commit, even widen a column, while reconcile runs, and a plain read fixes its schema when loaded
+            # but lists files at each action: a file written later with the wider type then fails the read.
+            instants = completed_instants(spark, path)
+            df = read_table(spark, contract, settings.lake_root, as_of=instants[-1]) if instants else None
             lake_sums = _lake_chunk_sums(df, view, keys, bounds, chosen, newer_than) if df is not None else {}
             started = last = time.monotonic()
             for n, i in enumerate(chosen, 1):
