@@ -6,9 +6,10 @@ files: one as the project does, one with a lever undone: ``--baseline-options`` 
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
 spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
-``--baseline-threads`` or ``--baseline-persist`` or ``--baseline-history-first`` (each table's history
-written before its current state, as before the histories ran after all current states) (each table's decode persisted under its plan and
-read through every partition of the batch, as before ``spark_jobs.stream._materialized``), batch by batch alternately so both see the same machine load. Each
+``--baseline-threads`` or ``--baseline-persist`` (each table's decode persisted under its plan and
+read through every partition of the batch, as before ``spark_jobs.stream._materialized``) or
+``--baseline-history-first`` (each table's history written before its current state, as before the
+histories ran after all current states), batch by batch alternately so both see the same machine load. Each
 lake is checked equal to the oracle (current state row for row; history: each change once), and
 the bytes each lake holds, the files its histories read and the time the check took (a read of
 every table and history) are printed too, and for each lake the time from each batch's start to its last current-state commit
@@ -27,6 +28,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from bench.apply_threads_bench import KAFKA_SCHEMA, Feed, _contract, check_lake
 
@@ -37,7 +39,8 @@ def _bytes(root: Path) -> int:
 
 def _last_commit(root: Path, contracts) -> float:
     """Wall time the newest current-state commit of any table completed (its timeline file's mtime)."""
-    return max(p.stat().st_mtime for c in contracts for p in (Path(c.table_path(root.as_uri()).removeprefix("file://")) / ".hoodie").glob("*.commit"))
+    tables = (Path(urlparse(c.table_path(root.as_uri())).path) for c in contracts)
+    return max(p.stat().st_mtime for t in tables for p in (t / ".hoodie").glob("*.commit"))
 
 
 def main() -> None:

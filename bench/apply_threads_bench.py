@@ -81,7 +81,6 @@ class Feed:
                 self.changes[t] += 1
         return out
 
-
     def _drop(self, t: str, k: int) -> None:
         keys, slot = self.live[t], self.slot[t]
         i = slot.pop(k)

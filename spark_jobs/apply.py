@@ -59,6 +59,7 @@ def apply_table(
     # A table's first batch (its initial snapshot) creates the table: bulk insert, no index to consult.
     bulk_history = not truncates and not table_exists(spark, contract.history_path(lake_root))
     bulk_current = not truncates and not table_exists(spark, contract.table_path(lake_root))
+
     def write_history() -> None:
         history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history)
 

@@ -547,9 +547,9 @@ def reconcile(
             chosen = pick_sample(view.qualified_source, chunks, sample)
             diff = TableDiff(view.qualified_source, 0, 0, chunks=chunks, chunks_checked=len(chosen))
             path = contract.table_path(settings.lake_root)
-            # Every read of this table below sees one lake snapshot: its newest completed commit now. The job may
-            # commit, even widen a column, while reconcile runs, and a plain read fixes its schema when loaded
-            # but lists files at each action: a file written later with the wider type then fails the read.
+            # Every read of this table below sees one lake snapshot: its newest completed commit now. The job
+            # commits while reconcile runs, and a plain read resolves the schema and lists the files in two
+            # steps: a commit widening a column between them gives an INT32 schema over an INT64 file.
             instants = completed_instants(spark, path)
             df = read_table(spark, contract, settings.lake_root, as_of=instants[-1]) if instants else None
             lake_sums = _lake_chunk_sums(df, view, keys, bounds, chosen, newer_than) if df is not None else {}
