@@ -5,7 +5,8 @@ state) applies the synthetic batches of ``bench/apply_threads_bench.py`` to two 
 files: one as the project does, one with a lever undone: ``--baseline-options`` (Hudi writer
 options on top of the project's, for example the defaults a lever replaced) and/or
 ``--baseline-no-recipes`` (the decoder's expressions built again for every batch, as before
-spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only) or
+spark_jobs.recipe), ``--baseline-history-options`` (on top of the history writes only),
+``--baseline-write-options`` (on top of the current-state writes only) or
 ``--baseline-threads`` or ``--baseline-persist`` (each table's decode persisted under its plan and
 read through every partition of the batch, as before ``spark_jobs.stream._materialized``) or
 ``--baseline-history-first`` (each table's history written before its current state, as before the
@@ -50,6 +51,7 @@ def main() -> None:
     p.add_argument("--baseline-spark-conf", default="", help="comma-separated key=value Spark SQL settings for the baseline's batches")
     p.add_argument("--baseline-no-bulk", action="store_true", help="the baseline inserts/upserts a new table's first batch (no bulk_insert)")
     p.add_argument("--baseline-history-options", default="", help="comma-separated key=value Hudi options on top of the baseline's history writes")
+    p.add_argument("--baseline-write-options", default="", help="comma-separated key=value Hudi options on top of the baseline's current-state writes")
     p.add_argument("--baseline-threads", type=int, default=0, help="apply threads of the baseline (default: --threads)")
     p.add_argument("--baseline-persist", action="store_true", help="the baseline persists each table's decode (plan kept) over all the batch's partitions")
     p.add_argument("--baseline-history-first", action="store_true", help="the baseline writes each table's history before its current state, table by table")
@@ -65,8 +67,9 @@ def main() -> None:
     overrides = dict(kv.split("=", 1) for kv in a.baseline_options.split(",") if kv)
     spark_conf = dict(kv.split("=", 1) for kv in a.baseline_spark_conf.split(",") if kv)
     history_overrides = dict(kv.split("=", 1) for kv in a.baseline_history_options.split(",") if kv)
+    write_overrides = dict(kv.split("=", 1) for kv in a.baseline_write_options.split(",") if kv)
     baseline_threads = a.baseline_threads or a.threads
-    if not (overrides or spark_conf or history_overrides or a.baseline_no_recipes or a.baseline_no_bulk or a.baseline_persist or a.baseline_history_first or baseline_threads != a.threads):
+    if not (overrides or spark_conf or history_overrides or write_overrides or a.baseline_no_recipes or a.baseline_no_bulk or a.baseline_persist or a.baseline_history_first or baseline_threads != a.threads):
         p.error("give one of the --baseline-* options: the baseline must differ")
 
     from cdc.settings import LakeSettings, Settings
@@ -87,8 +90,8 @@ def main() -> None:
     def persisted(df):
         return df.persist()
 
-    def no_bulk_write(*args, **kwargs):
-        return ours_write(*args, **{**kwargs, "bulk": False})
+    def baseline_write(*args, **kwargs):
+        return {**ours_write(*args, **({**kwargs, "bulk": False} if a.baseline_no_bulk else kwargs)), **write_overrides}
 
     def baseline_history(*args, **kwargs):
         history = ours_history(*args, **({**kwargs, "bulk": False} if a.baseline_no_bulk else kwargs))
@@ -110,7 +113,7 @@ def main() -> None:
         stream.apply_table = history_first if variant == "baseline" and a.baseline_history_first else ours_apply
         recipe.cached = uncached if variant == "baseline" and a.baseline_no_recipes else cached
         no_bulk = variant == "baseline" and a.baseline_no_bulk
-        hudi_options.write_options = no_bulk_write if no_bulk else ours_write
+        hudi_options.write_options = baseline_write if no_bulk or (variant == "baseline" and write_overrides) else ours_write
         plain = not no_bulk and not history_overrides
         hudi_options.history_write_options = ours_history if variant != "baseline" or plain else baseline_history
         for k, v in spark_conf.items():
@@ -165,7 +168,7 @@ def main() -> None:
             f"baseline_check_s={read_s['baseline']:.1f} ours_check_s={read_s['ours']:.1f} "
             f"baseline_visible_s={visible['baseline']:.1f} ours_visible_s={visible['ours']:.1f} baseline_history_first={a.baseline_history_first} "
             f"baseline_options={a.baseline_options or '-'} baseline_no_recipes={a.baseline_no_recipes} baseline_no_bulk={a.baseline_no_bulk} baseline_spark_conf={a.baseline_spark_conf or '-'} "
-            f"baseline_history_options={a.baseline_history_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
+            f"baseline_history_options={a.baseline_history_options or '-'} baseline_write_options={a.baseline_write_options or '-'} threads={a.threads} baseline_threads={baseline_threads}"
         )
     finally:
         spark.stop()

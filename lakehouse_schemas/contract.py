@@ -121,6 +121,10 @@ class TableContract(BaseModel):
     foreign_keys: tuple[ForeignKey, ...] = ()
     # The table's freshness alert threshold; None: CDCLAKE_METRICS__FRESHNESS_ALERT_S (docs/observe.md).
     freshness_alert_s: int | None = Field(None, gt=0)
+    # Hash buckets per partition of the current state (Hudi's bucket index): an upsert finds each key's
+    # file from its hash, with no index lookup or small-file search. Fixed for the table's life: set it
+    # before the first write (docs/performance.md, "Bucket index"). None: Hudi's simple index.
+    buckets: int | None = Field(None, gt=0, le=4096)
 
     @field_validator("on_missing_column", mode="before")
     @classmethod
@@ -238,8 +242,9 @@ class TableContract(BaseModel):
         data["columns"] = [{k: v for k, v in c.items() if v is not None and not (k == "retired" and v is False)} for c in data["columns"]]
         if not data["foreign_keys"]:
             del data["foreign_keys"]
-        if data["freshness_alert_s"] is None:
-            del data["freshness_alert_s"]
+        for optional in ("freshness_alert_s", "buckets"):
+            if data[optional] is None:
+                del data[optional]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -25,6 +25,10 @@ WRITE_TABLE_VERSION = "hoodie.write.table.version"
 AUTO_UPGRADE = "hoodie.write.auto.upgrade"
 COMBINE_BEFORE_UPSERT = "hoodie.combine.before.upsert"
 INDEX_TYPE = "hoodie.index.type"
+BUCKET_INDEX_ENGINE = "hoodie.index.bucket.engine"
+BUCKET_INDEX_NUM_BUCKETS = "hoodie.bucket.index.num.buckets"
+# Commit metadata of every current-state write: the bucket count it was written with (0: simple index).
+BUCKETS_META = "_cdclake_buckets"
 METADATA_ENABLE = "hoodie.metadata.enable"
 EMBEDDED_TIMELINE_SERVER = "hoodie.embed.timeline.server"
 MARKERS_TYPE = "hoodie.write.markers.type"
@@ -128,6 +132,9 @@ def write_options(contract: TableContract, *, glue_sync: bool = False, paralleli
         HIVE_STYLE_PARTITIONING: "true",
         INDEX_TYPE: "SIMPLE",
     }
+    if contract.buckets:
+        # Keys hash to a fixed file group per bucket (the record key is the hash field by default).
+        opts.update({INDEX_TYPE: "BUCKET", BUCKET_INDEX_ENGINE: "SIMPLE", BUCKET_INDEX_NUM_BUCKETS: str(contract.buckets)})
     if contract.partition_by:
         opts[PARTITION_PATH] = ",".join(contract.partition_by)
         opts[KEYGEN_CLASS] = COMPLEX_KEYGEN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pyspark.sql import DataFrame, SparkSession
 
 from cdc.query.table import format_table
@@ -34,6 +36,24 @@ def completed_instants(spark: SparkSession, path: str) -> list[str]:
     names = [s.getPath().getName() for s in fs.listStatus(p)]
     done = {n.split(".")[0] for n in names if n.endswith((".commit", ".deltacommit", ".replacecommit")) and "." in n}
     return sorted(done)
+
+
+def commit_metadata(spark: SparkSession, path: str) -> dict[str, str]:
+    """The extra metadata (``_cdclake_*`` keys) of a table's newest completed commit; {} when it has none."""
+    done = completed_instants(spark, path)
+    if not done:
+        return {}
+    p, fs = _fs(spark, f"{path.rstrip('/')}/.hoodie")
+    for status in fs.listStatus(p):
+        name = status.getPath().getName()
+        if name.split(".")[0] == done[-1] and name.endswith((".commit", ".deltacommit", ".replacecommit")):
+            stream = fs.open(status.getPath())
+            try:
+                text = spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+            finally:
+                stream.close()
+            return {k: str(v) for k, v in (json.loads(text).get("extraMetadata") or {}).items()}
+    return {}
 
 
 def read_table(spark: SparkSession, contract: TableContract, lake_root: str, *, as_of: str | None = None) -> DataFrame:

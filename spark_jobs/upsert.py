@@ -6,9 +6,10 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from cdc import events as ev
+from cdc.errors import ContractError
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import align_to_table
+from spark_jobs.lake import align_to_table, commit_metadata
 
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
@@ -39,4 +40,21 @@ def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)
     path = contract.table_path(lake_root)
+    opts[H.BUCKETS_META] = str(contract.buckets or 0)
+    if contract.buckets and not bulk:
+        _check_buckets(df, contract, path)
     align_to_table(df, path).write.format("hudi").options(**opts).mode("append").save(path)
+
+
+def _check_buckets(df: DataFrame, contract: TableContract, path: str) -> None:
+    """A bucket index finds a key's file by its hash: on a table written with another bucket count (or
+    the simple index) an update would land in a second file group and the key would be there twice."""
+    written = commit_metadata(df.sparkSession, path).get(H.BUCKETS_META, "0")
+    if written != str(contract.buckets):
+        was = "the simple index" if written == "0" else f"{written} buckets"
+        raise ContractError(
+            f"{contract.qualified_target}: the contract asks for {contract.buckets} buckets, the table at {path} was written with {was}",
+            next_step=f"set buckets back to {'nothing' if written == '0' else written} in the contract, or rebuild the table "
+            "(remove it and re-snapshot) to change it",
+            table=contract.qualified_target,
+        )

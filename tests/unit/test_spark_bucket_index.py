@@ -1,0 +1,80 @@
+"""A current state with a bucket index (contract ``buckets``): the same lake as with Hudi's simple index.
+
+Local Spark, Hudi tables under a temporary file:// root, no servers.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows
+
+BUCKETED = ORDERS.model_copy(update={"buckets": 2})
+
+
+@pytest.fixture()
+def lake_root(tmp_path):
+    root = tmp_path / uuid.uuid4().hex[:8]
+    yield root.resolve().as_uri()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _file_groups(lake_root: str) -> set[str]:
+    table = Path(urlparse(BUCKETED.table_path(lake_root)).path)
+    return {f.name.split("_", 1)[0] for f in table.rglob("*.parquet") if ".hoodie" not in f.parts}
+
+
+def test_a_bucketed_current_state_equals_the_oracle_and_keeps_its_keys_in_their_buckets(spark, lake_root):
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    process = make_batch_fn([BUCKETED], lake_root, BatchStats(), lambda m: None, threads=1)
+
+    def batch(records):
+        return spark.createDataFrame(records, KAFKA_SCHEMA)
+
+    process(batch([feed.event(BUCKETED, "c", {"id": i, "note": f"n-{i}"}) for i in range(1, 41)]), 0)  # bulk insert
+    process(batch([feed.event(BUCKETED, "u", {"id": i, "note": f"u-{i}"}) for i in range(1, 41, 3)]
+                  + [feed.event(BUCKETED, "d", {"id": i, "note": f"n-{i}"}) for i in range(2, 41, 7)]
+                  + [feed.event(BUCKETED, "c", {"id": i, "note": f"n-{i}"}) for i in range(41, 51)]), 1)
+    process(batch([feed.event(BUCKETED, "u", {"id": 1, "note": "last"}), feed.event(BUCKETED, "d", {"id": 50, "note": "n-50"})]), 2)
+    assert _lake_rows(spark, BUCKETED, lake_root) == feed.expected(BUCKETED)
+    # Hudi names a bucket's file group after its bucket number; the simple index names them by UUID.
+    groups = _file_groups(lake_root)
+    assert groups and all(re.match(r"0000000[01]-", g) for g in groups), groups
+
+
+def test_a_bucket_count_that_differs_from_the_tables_is_refused_before_writing(spark, lake_root):
+    """Another bucket count (or buckets on a table of the simple index) would put an updated key in a second
+    file group: the write stops with the table and what to do, and the lake keeps its rows."""
+    from cdc.errors import ContractError
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    create = [feed.event(ORDERS, "c", {"id": i, "note": f"n-{i}"}) for i in range(1, 6)]
+    make_batch_fn([ORDERS], lake_root, BatchStats(), lambda m: None, threads=1)(spark.createDataFrame(create, KAFKA_SCHEMA), 0)
+    update = [feed.event(ORDERS, "u", {"id": 1, "note": "again"})]
+    for contract, was in ((BUCKETED, "the simple index"), (ORDERS.model_copy(update={"buckets": 3}), "the simple index")):
+        process = make_batch_fn([contract], lake_root, BatchStats(), lambda m: None, threads=1)
+        with pytest.raises(ContractError, match=f"evo.orders: the contract asks for {contract.buckets} buckets, .* was written with {was}"):
+            process(spark.createDataFrame(update, KAFKA_SCHEMA), 1)
+    assert _lake_rows(spark, ORDERS, lake_root) == {i: (i, f"n-{i}") for i in range(1, 6)}
+
+
+def test_a_bucketed_table_refuses_another_bucket_count(spark, lake_root):
+    from cdc.errors import ContractError
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    create = [feed.event(BUCKETED, "c", {"id": i, "note": f"n-{i}"}) for i in range(1, 6)]
+    make_batch_fn([BUCKETED], lake_root, BatchStats(), lambda m: None, threads=1)(spark.createDataFrame(create, KAFKA_SCHEMA), 0)
+    four = BUCKETED.model_copy(update={"buckets": 4})
+    process = make_batch_fn([four], lake_root, BatchStats(), lambda m: None, threads=1)
+    with pytest.raises(ContractError, match="asks for 4 buckets, .* was written with 2 buckets"):
+        process(spark.createDataFrame([feed.event(four, "u", {"id": 1, "note": "again"})], KAFKA_SCHEMA), 1)
