@@ -123,7 +123,7 @@ class TableContract(BaseModel):
     freshness_alert_s: int | None = Field(None, gt=0)
     # Hash buckets per partition of the current state (Hudi's bucket index): an upsert finds each key's
     # file from its hash, with no index lookup or small-file search. Fixed for the table's life: set it
-    # before the first write (docs/performance.md, "Bucket index"). None: Hudi's simple index.
+    # before the first write (docs/performance.md, lever 15). None: Hudi's simple index.
     buckets: int | None = Field(None, gt=0, le=4096)
 
     @field_validator("on_missing_column", mode="before")
