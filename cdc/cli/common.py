@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -15,6 +16,9 @@ from cdc.settings import get_settings
 from lakehouse_schemas.contract import TableContract, load_contracts
 
 DEBUG_ENV = "CDCLAKE_DEBUG"
+# An error raised inside a streaming batch comes back from Spark as text: the Python traceback's last
+# line names our exception ("cdc.errors.ContractError: ..."), its next step on the line after.
+_BATCH_ERROR = re.compile(r"^cdc\.errors\.(\w+): (.+)$(?:\n  next step: (.+)$)?", re.MULTILINE)
 # Exit codes: 0 done; 1 the documented "differs / invalid / not met" result of a command; 2 failed.
 EXIT_FAILED = 2
 
@@ -42,6 +46,11 @@ def error_line(exc: BaseException) -> str:
         return f"cdclake {kind}: {first.strip()}{more}{step}"
     if isinstance(exc, ValidationError):
         return _validation_line(exc)
+    raised_in_batch = list(_BATCH_ERROR.finditer(str(exc)))
+    if raised_in_batch:
+        name, message, step = raised_in_batch[-1].groups()
+        kind = "transient" if name in {"TransientError", "ServerUnavailable"} else "error"
+        return f"cdclake {kind}: {message.strip()}" + (f"; next step: {step.strip()}" if step else "")
     if isinstance(exc, OSError) and exc.filename is not None:
         what = f"{exc.strerror or one_line(str(exc))}: {exc.filename}"
     else:

@@ -140,3 +140,25 @@ def test_the_real_cli_names_an_unknown_server():
     assert r.output.splitlines() == [
         "cdclake error: unknown server(s) ['nosuchserver']; next step: choose from ['mariadb', 'kafka', 'connect', 's3', 'glue', 'trino', 'prometheus']"
     ]
+
+
+def test_an_error_raised_inside_a_streaming_batch_is_our_one_line_not_sparks_traceback():
+    """A batch's ContractError reaches `cdclake run` as a StreamingQueryException whose text is the
+    Python traceback; the user sees the error's own line and next step."""
+    import traceback
+
+    from cdc.errors import ContractError
+
+    try:
+        raise ContractError("evo.orders: the contract asks for 4 buckets, the table was written with 2 buckets",
+                            next_step="set buckets back to 2 in the contract")
+    except ContractError:
+        text = traceback.format_exc()
+
+    class StreamingQueryException(Exception):
+        """pyspark's own needs a running JVM to build; its text is what matters here."""
+
+    exc = StreamingQueryException(f"[STREAM_FAILED] Query [id = 1] terminated with exception: An exception was raised by the "
+                                  f"Python Proxy. Return Message: {text}")
+    assert error_line(exc) == ("cdclake error: evo.orders: the contract asks for 4 buckets, the table was written with 2 buckets; "
+                               "next step: set buckets back to 2 in the contract")
