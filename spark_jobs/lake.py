@@ -30,30 +30,34 @@ def has_commits(spark: SparkSession, path: str) -> bool:
 
 def completed_instants(spark: SparkSession, path: str) -> list[str]:
     """Completed commit instants of a Hudi table (version 6 timeline), oldest first."""
+    return sorted(_completed(spark, path))
+
+
+def _completed(spark: SparkSession, path: str) -> dict[str, object]:
+    """Completed instant -> its Hadoop path, from one listing of the timeline."""
     p, fs = _fs(spark, f"{path.rstrip('/')}/.hoodie")
     if not fs.exists(p):
-        return []
-    names = [s.getPath().getName() for s in fs.listStatus(p)]
-    done = {n.split(".")[0] for n in names if n.endswith((".commit", ".deltacommit", ".replacecommit")) and "." in n}
-    return sorted(done)
-
-
-def commit_metadata(spark: SparkSession, path: str) -> dict[str, str]:
-    """The extra metadata (``_cdclake_*`` keys) of a table's newest completed commit; {} when it has none."""
-    done = completed_instants(spark, path)
-    if not done:
         return {}
-    p, fs = _fs(spark, f"{path.rstrip('/')}/.hoodie")
-    for status in fs.listStatus(p):
-        name = status.getPath().getName()
-        if name.split(".")[0] == done[-1] and name.endswith((".commit", ".deltacommit", ".replacecommit")):
-            stream = fs.open(status.getPath())
-            try:
-                text = spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-            finally:
-                stream.close()
-            return {k: str(v) for k, v in (json.loads(text).get("extraMetadata") or {}).items()}
-    return {}
+    return {
+        s.getPath().getName().split(".")[0]: s.getPath()
+        for s in fs.listStatus(p)
+        if s.getPath().getName().endswith((".commit", ".deltacommit", ".replacecommit"))
+    }
+
+
+def commit_metadata(spark: SparkSession, path: str) -> dict[str, str] | None:
+    """The extra metadata (``_cdclake_*`` keys) of a table's newest completed commit; None when the table
+    has no completed commit (it does not exist yet, or its first commit is still in flight)."""
+    done = _completed(spark, path)
+    if not done:
+        return None
+    p, fs = _fs(spark, str(done[max(done)]))
+    stream = fs.open(p)
+    try:
+        text = spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+    return {k: str(v) for k, v in (json.loads(text).get("extraMetadata") or {}).items()}
 
 
 def read_table(spark: SparkSession, contract: TableContract, lake_root: str, *, as_of: str | None = None) -> DataFrame:

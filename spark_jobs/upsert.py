@@ -9,7 +9,7 @@ from cdc import events as ev
 from cdc.errors import ContractError
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import align_to_table, commit_metadata, has_commits
+from spark_jobs.lake import align_to_table, commit_metadata
 
 
 def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
@@ -49,9 +49,10 @@ def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch
 def _check_buckets(df: DataFrame, contract: TableContract, path: str) -> None:
     """A bucket index finds a key's file by its hash: on a table written with another bucket count (or
     the simple index) an update would land in a second file group and the key would be there twice."""
-    if not has_commits(df.sparkSession, path):  # a new table (a truncate in its first batch): nothing to match
+    meta = commit_metadata(df.sparkSession, path)
+    if meta is None:  # a new table (a truncate in its first batch): nothing to match
         return
-    written = commit_metadata(df.sparkSession, path).get(H.BUCKETS_META, "0")
+    written = meta.get(H.BUCKETS_META, "0")
     if written != str(contract.buckets):
         was = "the simple index" if written == "0" else f"{written} buckets"
         raise ContractError(

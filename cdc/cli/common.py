@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 from pydantic import ValidationError
 
+from cdc import errors as cdc_errors
 from cdc.errors import CdcLakeError, ConfigError, TransientError
 from cdc.query.asof import time_travel_contracts
 from cdc.settings import get_settings
@@ -49,7 +50,8 @@ def error_line(exc: BaseException) -> str:
     raised_in_batch = list(_BATCH_ERROR.finditer(str(exc)))
     if raised_in_batch:
         name, message, step = raised_in_batch[-1].groups()
-        kind = "transient" if name in {"TransientError", "ServerUnavailable"} else "error"
+        cls = getattr(cdc_errors, name, None)
+        kind = "transient" if isinstance(cls, type) and issubclass(cls, TransientError) else "error"
         return f"cdclake {kind}: {message.strip()}" + (f"; next step: {step.strip()}" if step else "")
     if isinstance(exc, OSError) and exc.filename is not None:
         what = f"{exc.strerror or one_line(str(exc))}: {exc.filename}"

@@ -162,3 +162,11 @@ def test_an_error_raised_inside_a_streaming_batch_is_our_one_line_not_sparks_tra
                                   f"Python Proxy. Return Message: {text}")
     assert error_line(exc) == ("cdclake error: evo.orders: the contract asks for 4 buckets, the table was written with 2 buckets; "
                                "next step: set buckets back to 2 in the contract")
+
+
+@pytest.mark.parametrize("cls", ["TransientError", "ServerUnavailable", "ReplicationTimeout"])
+def test_a_transient_error_raised_inside_a_batch_says_transient_by_its_class(cls):
+    """Every TransientError subclass (ReplicationTimeout included) is retryable, whatever its name."""
+    exc = RuntimeError(f"Traceback (most recent call last):\ncdc.errors.{cls}: kafka went away\n  next step: rerun")
+    assert error_line(exc) == "cdclake transient: kafka went away; next step: rerun"
+    assert error_line(RuntimeError("cdc.errors.DecodeError: bad row")) == "cdclake error: bad row"
