@@ -19,7 +19,9 @@ Every figure comes from one run against the real local stack, on the same Kafka 
 Each lake is reconciled with the source row for row; a difference fails the run.
 Knobs (environment): BENCH_EVENTS, BENCH_WIDE_COLUMNS, BENCH_WIDE_ROWS, BENCH_FRESH_RATE, BENCH_FRESH_SECONDS,
 BENCH_TRIGGER (processing-time interval for freshness; default: the job's), BENCH_MAX_OFFSETS,
-BENCH_CHINOOK_TABLES (a subset of the Chinook tables by lake name; default all 11).
+BENCH_CHINOOK_TABLES (a subset of the Chinook tables by lake name; default all 11),
+BENCH_BUCKETS (``draft``, the default: each contract gets the bucket count `cdclake contracts init` drafts
+for its source table's size, as a newly registered table does; ``packaged``: the packaged contracts as they are).
 """
 
 from __future__ import annotations
@@ -327,8 +329,8 @@ def main() -> int:
     from cdc.devstack.pipeline import drain_capture
     from cdc.devstack.sample import chinook_sql_path, load_sql_file
     from cdc.settings import Settings
-    from cdc.source import connect
-    from lakehouse_schemas.contract import load_contracts
+    from cdc.source import connect, table_bytes
+    from lakehouse_schemas.contract import TableContract, load_contracts
     from spark_jobs.session import build_session
 
     n_events = env_int("BENCH_EVENTS", 20000)
@@ -375,6 +377,16 @@ def main() -> int:
             wl.statement(cur, wide, "insert", min(500, wide_rows - len(wl.keys.get(wide.table, []))))
         conn.commit()
     wl.result.rows.clear()
+    buckets_mode = os.environ.get("BENCH_BUCKETS", "draft")
+    if buckets_mode not in ("draft", "packaged"):
+        raise SystemExit(f"bench: BENCH_BUCKETS={buckets_mode!r}: choose draft or packaged")
+    if buckets_mode == "draft":
+        sizes = table_bytes(settings, db)
+        for c in contracts:
+            drafted = c.model_copy(update={"buckets": TableContract.draft_buckets(sizes.get(c.table), c.mode)})
+            (cdir / "chinook" / f"{c.target_table}.yaml").write_text(drafted.to_yaml())
+        contracts = load_contracts("chinook", directory=cdir / "chinook")
+    log(f"contracts: buckets {buckets_mode}: " + ", ".join(f"{c.target_table}={c.buckets or 'simple index'}" for c in contracts))
     snap_lake = lake_settings(settings, "snapshot")
     t0 = time.monotonic()
     dbz.register(settings, contracts, log=log)
@@ -433,7 +445,7 @@ def main() -> int:
         "snapshot_capture_s": round(capture_s, 1), "snapshot_batches": snap_stats.batches,
         "freshness": fresh, "fresh_p50_s": fresh["p50_s"], "fresh_p99_s": fresh["p99_s"],
         "driver_heap_mb": heap_pools, "driver_heap_sampled_mb": heap_sampled,
-        "max_offsets_per_trigger": max_offsets, "reconciled": ["snapshot", "ours", "peer", "ours after freshness"],
+        "max_offsets_per_trigger": max_offsets, "buckets": buckets_mode, "reconciled": ["snapshot", "ours", "peer", "ours after freshness"],
         "wall_s": round(time.monotonic() - started, 1),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

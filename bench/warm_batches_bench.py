@@ -3,7 +3,7 @@
 The stream's batch function applies ``--batches`` synthetic batches (``--tables`` x ``--events``, the
 mix of ``bench/apply_threads_bench.py``) to a lake on local files, 16 apply threads, and prints per
 batch: the wall time, the driver JVM's CPU (from ``/proc``), the time its JIT compilers spent
-(``CompilationMXBean``, summed over compiler threads, so it can exceed the wall time), GC time,
+(``CompilationMXBean``, summed over compiler threads, so it can exceed the wall time), GC time, the classes loaded,
 Spark's generated-code compilations (Janino) and the Spark jobs it ran. ``--census`` adds the
 last batch's jobs by Hudi's job description (what each Hudi write runs per table). The lake is
 checked equal to the oracle at the end, so the figures come from a run that did all its work.
@@ -51,6 +51,7 @@ def main() -> None:
     codegen = jvm.org.apache.spark.metrics.source.CodegenMetrics
     mx = jvm.java.lang.management.ManagementFactory
     compiler = mx.getCompilationMXBean()
+    classes = mx.getClassLoadingMXBean()
     pid = jvm.java.lang.ProcessHandle.current().pid()
     store = spark.sparkContext._jsc.sc().statusStore()
     tracker = spark.sparkContext.statusTracker()
@@ -62,6 +63,8 @@ def main() -> None:
             "cpu_s": (int(stat[11]) + int(stat[12])) / tick,
             "jit_s": compiler.getTotalCompilationTime() / 1000,
             "gc_s": sum(b.getCollectionTime() for b in mx.getGarbageCollectorMXBeans()) / 1000,
+            # Classes loaded in the batch: code that is new to the JVM must be compiled again, however warm it is.
+            "classes": classes.getTotalLoadedClassCount(),
             "janino": codegen.METRIC_COMPILATION_TIME().getCount(),
             # Job ids run in submission order; the tracker keeps the last spark.ui.retainedJobs of them.
             "jobs": max(tracker.getJobIdsForGroup(None), default=-1) + 1,

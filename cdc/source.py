@@ -181,6 +181,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
     """Draft contracts for every base table of ``database`` (SQLAlchemy reflection)."""
     eng = engine(settings, database=database)
     insp = sa.inspect(eng)
+    sizes = table_bytes(settings, database)
     contracts = []
     for table in sorted(insp.get_table_names(schema=database)):
         with warnings.catch_warnings():
@@ -194,6 +195,7 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
         fks = foreign_keys(settings, database, table)
         # No primary key: the draft is an append-only change log; a reviewer may declare a surrogate key instead.
         key = pk
+        mode = "current_state" if key else "append_only"
         contracts.append(
             TableContract(
                 source=source or settings.source.name,
@@ -202,14 +204,25 @@ def reflect_contracts(settings: Settings, database: str, *, source: str | None =
                 target_database=_snake(database),
                 target_table=_snake(table),
                 key=tuple(key),
-                mode="current_state" if key else "append_only",
+                mode=mode,
                 domain=domain,
                 columns=tuple(cols),
                 foreign_keys=tuple(fks),
+                buckets=TableContract.draft_buckets(sizes.get(table), mode),
             )
         )
     eng.dispose()
     return contracts
+
+
+def table_bytes(settings: Settings, database: str) -> dict[str, int]:
+    """Each base table's data length at the source (information_schema's estimate, as InnoDB keeps it)."""
+    with connect(settings, admin=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT TABLE_NAME, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA=%s AND TABLE_TYPE='BASE TABLE'",
+            (database,),
+        )
+        return {name: int(size or 0) for name, size in cur.fetchall()}
 
 
 def source_columns(settings: Settings, database: str, table: str) -> list[SourceColumn]:

@@ -16,6 +16,11 @@ from lakehouse_schemas.types import GEOMETRY_TYPES, SRID_SUFFIX, SRID_TYPE, Lake
 
 TABLES_PACKAGE = "lakehouse_schemas"
 TABLES_DIR = "tables"
+# A draft contract (`cdclake contracts init`) gives a table this small at the source one hash bucket:
+# the simple index keeps such a table in one file group too (files grow to 120 MB), so the bucket
+# index changes nothing about its files and saves each upsert's index lookup. InnoDB's data length
+# runs 2-5x the table's snappy Parquet. A larger table keeps the simple index (docs/performance.md, lever 15).
+ONE_BUCKET_SOURCE_BYTES = 256 * 1024 * 1024
 
 
 class Column(BaseModel):
@@ -125,6 +130,12 @@ class TableContract(BaseModel):
     # file from its hash, with no index lookup or small-file search. Fixed for the table's life: set it
     # before the first write (docs/performance.md, lever 15). None: Hudi's simple index.
     buckets: int | None = Field(None, gt=0, le=4096)
+
+    @staticmethod
+    def draft_buckets(source_bytes: int | None, mode: str = "current_state") -> int | None:
+        """The bucket count a draft contract proposes for a source table of ``source_bytes``."""
+        small = source_bytes is not None and source_bytes <= ONE_BUCKET_SOURCE_BYTES
+        return 1 if small and mode == "current_state" else None
 
     @field_validator("on_missing_column", mode="before")
     @classmethod

@@ -39,7 +39,7 @@ def test_tables_without_primary_key(own_capture, spark):
                        "INSERT INTO tags VALUES ('a', 'alpha'), ('b', 'beta'), ('c', 'gamma')"])
     drafts = {c.table: c for c in reflect_contracts(settings, "nopk", source="nopk")}
     audit = drafts["audit"]
-    assert audit.mode == "append_only" and audit.key == ()  # what `contracts init` drafts for a table without a key
+    assert audit.mode == "append_only" and audit.key == () and audit.buckets is None  # what `contracts init` drafts for a table without a key
     tags = drafts["tags"].model_copy(update={"mode": "current_state", "key": ("code",)})
     contracts = [audit, tags]
     findings = {f.check: f for f in check_source(settings, contracts)}

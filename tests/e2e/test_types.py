@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from cdc.capture import debezium as dbz
 from cdc.devstack import pipeline
 from cdc.devstack.sample import load_sql_file
-from cdc.source import connect, reflect_contracts
+from cdc.source import connect, reflect_contracts, table_bytes
 from lakehouse_schemas.contract import TableContract, load_contracts
 from spark_jobs.lake import read_table
 from spark_jobs.schema import lake_spark_type
@@ -135,6 +135,8 @@ def test_every_type_replicates_exactly(own_capture, spark):
     drafted = next(c for c in reflect_contracts(settings, "torture") if c.table == "alltypes")
     assert {c.name: c.type for c in drafted.columns if c.is_geometry} == {"g": "geometry", "pt": "point", "ls": "linestring", "pg": "polygon"}
     assert [c.name for c in drafted.lake_columns if c.srid_of] == ["g__srid", "pt__srid", "ls__srid", "pg__srid"]
+    # A small keyed table is drafted with one hash bucket (its source size from information_schema).
+    assert drafted.buckets == 1 and TableContract.draft_buckets(table_bytes(settings, "torture")["alltypes"]) == 1
     dbz.register(settings, contracts)
     pipeline.drain_capture(settings, gtid=run_sql(settings, ["INSERT INTO torture.truncme VALUES (9, 'marker')"]))
 

@@ -152,3 +152,13 @@ def test_a_source_column_named_like_the_srid_column_is_refused():
     assert "g__srid" in [x.name for x in TableContract.from_yaml(renamed).lake_columns]
     with pytest.raises(ContractError, match="not a source type"):
         TableContract.from_yaml(GEO_YAML + "- {name: s, type: srid}\n")
+
+
+def test_a_draft_gives_one_bucket_to_a_small_keyed_table_only():
+    from lakehouse_schemas.contract import ONE_BUCKET_SOURCE_BYTES
+
+    assert TableContract.draft_buckets(16384) == 1  # an empty InnoDB table
+    assert TableContract.draft_buckets(ONE_BUCKET_SOURCE_BYTES) == 1
+    assert TableContract.draft_buckets(ONE_BUCKET_SOURCE_BYTES + 1) is None  # large: the simple index
+    assert TableContract.draft_buckets(None) is None  # size unknown
+    assert TableContract.draft_buckets(16384, "append_only") is None  # a change log keyed by change id
