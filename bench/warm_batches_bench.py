@@ -36,13 +36,14 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3, help="batches left out of the averages")
     p.add_argument("--threads", type=int, default=16)
     p.add_argument("--census", action="store_true", help="list the last batch's Spark jobs by description")
+    p.add_argument("--buckets", type=int, default=0, help="write the current states with this many hash buckets (0: the simple index)")
     a = p.parse_args()
 
     from cdc.settings import LakeSettings, Settings
     from spark_jobs.session import build_session
     from spark_jobs.stream import BatchStats, make_batch_fn
 
-    contracts = [_contract(i) for i in range(a.tables)]
+    contracts = [_contract(i).model_copy(update={"buckets": a.buckets or None}) for i in range(a.tables)]
     feed = Feed(contracts, seed=14)
     batches = [feed.batch(a.events) for _ in range(a.batches)]
     work = Path(tempfile.mkdtemp(prefix="cdclake-warm-bench-"))
@@ -94,7 +95,7 @@ def main() -> None:
         print(
             f"WARM tables={a.tables} events={a.events} batches={a.batches} counted={len(counted)} "
             + " ".join(f"{k}={v:.2f}" for k, v in avg.items())
-            + f" last_wall_s={row['wall_s']:.2f} java_tool_options={os.environ.get('JAVA_TOOL_OPTIONS', '-').replace(' ', ',')}"
+            + f" last_wall_s={row['wall_s']:.2f} buckets={a.buckets} java_tool_options={os.environ.get('JAVA_TOOL_OPTIONS', '-').replace(' ', ',')}"
         )
     finally:
         spark.stop()

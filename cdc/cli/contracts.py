@@ -35,7 +35,9 @@ def contracts_init(database: str, out: Path | None, domain: str, force: bool) ->
             click.echo(f"kept    {path} (exists; --force to overwrite)")
             continue
         path.write_text(c.to_yaml())
-        click.echo(f"wrote   {path}")
+        # One bucket is for a small table; one that grows past a few hundred MB needs a rebuild with more.
+        index = f"buckets: {c.buckets} (small at the source)" if c.buckets else "simple index"
+        click.echo(f"wrote   {path} ({index}; docs/performance.md, lever 15)")
 
 
 @contracts.command("list")
