@@ -29,6 +29,9 @@ BUCKET_INDEX_ENGINE = "hoodie.index.bucket.engine"
 BUCKET_INDEX_NUM_BUCKETS = "hoodie.bucket.index.num.buckets"
 # Commit metadata of every current-state write: the bucket count it was written with (0: simple index).
 BUCKETS_META = "_cdclake_buckets"
+# A bucket is one file group, rewritten whole by every batch that changes one of its keys: past this
+# size a bucketed table has outgrown its count (Hudi's simple index would have split it in 120 MB files).
+BUCKET_FILE_WARN_BYTES = 1024**3
 METADATA_ENABLE = "hoodie.metadata.enable"
 EMBEDDED_TIMELINE_SERVER = "hoodie.embed.timeline.server"
 MARKERS_TYPE = "hoodie.write.markers.type"

@@ -28,7 +28,7 @@ def apply_table(
     truncates: bool | None = None,
     forward: bool = False,
     defer_history: Callable[[Callable[[], None]], None] | None = None,
-) -> None:
+) -> str | None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
     A truncate in the batch empties the current state as of its position (spark_jobs.truncate):
@@ -43,6 +43,7 @@ def apply_table(
     states of all its tables first (what readers wait for) and the histories after; the current state is
     then written before this batch's history, which a re-run handles like any other (both writes are
     idempotent under replay; docs/guarantees.md).
+    Returns the current-state write's warning for the operator (``write_table``), if any.
     """
     protected = pii.protect(good, contract, pii_key)
     current = None
@@ -73,7 +74,7 @@ def apply_table(
     if r.removed is not None:
         # A key written again after the truncate keeps that later change.
         latest = latest.unionByName(r.removed.join(latest.select(*contract.key), list(contract.key), "left_anti"))
-    write_table(latest, contract, lake_root, batch_id=batch_id, bulk=bulk_current)
+    return write_table(latest, contract, lake_root, batch_id=batch_id, bulk=bulk_current)
 
 
 def _drop_stale(latest: DataFrame, contract: TableContract, lake_root: str) -> DataFrame:

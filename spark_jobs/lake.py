@@ -45,19 +45,19 @@ def _completed(spark: SparkSession, path: str) -> dict[str, object]:
     }
 
 
-def commit_metadata(spark: SparkSession, path: str) -> dict[str, str] | None:
-    """The extra metadata (``_cdclake_*`` keys) of a table's newest completed commit; None when the table
-    has no completed commit (it does not exist yet, or its first commit is still in flight)."""
+def newest_commit(spark: SparkSession, path: str) -> dict | None:
+    """A table's newest completed commit (its extra metadata, ``_cdclake_*`` keys, under ``extraMetadata``;
+    the files it wrote under ``partitionToWriteStats``); None when the table has no completed commit (it
+    does not exist yet, or its first commit is still in flight)."""
     done = _completed(spark, path)
     if not done:
         return None
     p, fs = _fs(spark, str(done[max(done)]))
     stream = fs.open(p)
     try:
-        text = spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return json.loads(spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
     finally:
         stream.close()
-    return {k: str(v) for k, v in (json.loads(text).get("extraMetadata") or {}).items()}
 
 
 def read_table(spark: SparkSession, contract: TableContract, lake_root: str, *, as_of: str | None = None) -> DataFrame:

@@ -248,6 +248,7 @@ def make_batch_fn(
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
     obs = observer or metrics.Observer(log=log)
+    warned: set[str] = set()  # tables whose outgrown buckets were reported: once per run, not every batch
 
     def process(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
@@ -331,11 +332,14 @@ def make_batch_fn(
                         stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
-                apply_table(
+                warning = apply_table(
                     good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0,
                     forward=forward, defer_history=histories.append,
                 )
                 with lock:
+                    if warning and topic not in warned:
+                        warned.add(topic)
+                        log(f"batch {batch_id}: {warning}")
                     applied[topic] = (contract, decoded.where(F.col(ERROR_COLUMN).isNull()))
                     state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
                     stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n

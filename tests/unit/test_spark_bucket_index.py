@@ -89,3 +89,28 @@ def test_a_new_bucketed_table_takes_a_first_write_that_is_not_a_bulk_insert(spar
     write_table(rows, BUCKETED, lake_root, bulk=False)
     assert _lake_rows(spark, BUCKETED, lake_root) == {1: (1, "a"), 2: (2, "b")}
     assert all(re.match(r"0000000[01]-", g) for g in _file_groups(lake_root))
+
+
+def test_a_bucket_grown_past_the_limit_is_reported_once_with_the_next_step(spark, lake_root, monkeypatch):
+    """A drafted table that outgrew its one bucket keeps working, and the operator is told to rebuild it."""
+    from lakehouse_schemas import hudi_options as H
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    lines: list[str] = []
+    process = make_batch_fn([BUCKETED], lake_root, BatchStats(), lines.append, threads=1)
+
+    def batch(i: int, note: str):
+        return spark.createDataFrame([feed.event(BUCKETED, "u" if i else "c", {"id": 1, "note": note})], KAFKA_SCHEMA)
+
+    process(batch(0, "a"), 0)
+    process(batch(1, "b"), 1)
+    assert not [m for m in lines if "has grown" in m]  # its files are far below the limit
+    monkeypatch.setattr(H, "BUCKET_FILE_WARN_BYTES", 100)  # a few hundred bytes of Parquet are past this one
+    process(batch(2, "c"), 2)
+    process(batch(3, "d"), 3)
+    grown = [m for m in lines if "has grown" in m]
+    assert len(grown) == 1, lines  # once per run, not every batch
+    assert re.fullmatch(r"batch 2: evo\.orders: a bucket file of its current state has grown to \d+ MB with 2 bucket\(s\), "
+                        r"and a batch rewrites a changed bucket whole; next step: rebuild the table with more buckets .*", grown[0])
+    assert _lake_rows(spark, BUCKETED, lake_root) == feed.expected(BUCKETED)  # the write itself went on
