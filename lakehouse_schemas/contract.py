@@ -155,6 +155,14 @@ class TableContract(BaseModel):
         for c in self.columns:
             if c.retired and c.name in self.key:
                 raise ValueError(f"{where}: key column {c.name!r} cannot be retired")
+        if self.table_type == "MERGE_ON_READ":
+            # Written as asked, such a table would be catalogued as copy-on-write: Athena would read its
+            # base files only and miss every change still in a log block, while reconcile (Spark's merged
+            # view) said equal.
+            raise ValueError(
+                f"{where}: table_type MERGE_ON_READ is not supported yet (the catalog registers copy-on-write tables and "
+                "no compaction is scheduled); set table_type: COPY_ON_WRITE (docs/performance.md, merge-on-read)"
+            )
         if not self.key and self.mode == "current_state":
             raise ValueError(
                 f"{where}: a record key is required in mode current_state; declare a surrogate key "

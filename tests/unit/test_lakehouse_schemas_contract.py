@@ -162,3 +162,11 @@ def test_a_draft_gives_one_bucket_to_a_small_keyed_table_only():
     assert TableContract.draft_buckets(ONE_BUCKET_SOURCE_BYTES + 1) is None  # large: the simple index
     assert TableContract.draft_buckets(None) is None  # size unknown
     assert TableContract.draft_buckets(16384, "append_only") is None  # a change log keyed by change id
+
+
+def test_a_merge_on_read_contract_is_refused_until_the_catalog_and_compaction_support_it():
+    """The catalog registers copy-on-write tables: a merge-on-read table's log blocks would be invisible to Athena."""
+    base = "source: s\ndatabase: d\ntable: t\ntarget_database: d\ntarget_table: t\nkey: [id]\ncolumns:\n- {name: id, type: int}\n"
+    with pytest.raises(ContractError, match=r"d\.t: table_type MERGE_ON_READ is not supported yet .* set table_type: COPY_ON_WRITE"):
+        TableContract.from_yaml(base + "table_type: MERGE_ON_READ\n")
+    assert TableContract.from_yaml(base + "table_type: COPY_ON_WRITE\n").table_type == "COPY_ON_WRITE"
