@@ -29,6 +29,12 @@ BUCKET_INDEX_ENGINE = "hoodie.index.bucket.engine"
 BUCKET_INDEX_NUM_BUCKETS = "hoodie.bucket.index.num.buckets"
 # Commit metadata of every current-state write: the bucket count it was written with (0: simple index).
 BUCKETS_META = "_cdclake_buckets"
+# Commit metadata of every history write of the stream: how far the history reaches once the commit is in
+# (its topic's highest offset applied per Kafka partition, as JSON, and the greatest source position), so
+# a job that starts reads one commit instead of scanning the whole history (spark_jobs.history.applied_marks).
+HISTORY_OFFSETS_META = "_cdclake_applied_offsets"
+HISTORY_NEWEST_POS_META = "_cdclake_newest_pos"
+CLUSTER_OPERATION = "CLUSTER"  # a commit's operationType when it only rewrote files (clustering)
 # A bucket is one file group, rewritten whole by every batch that changes one of its keys: past this
 # size a bucketed table has outgrown its count (Hudi's simple index would have split it in 120 MB files).
 BUCKET_FILE_WARN_BYTES = 1024**3

@@ -28,6 +28,7 @@ def apply_table(
     truncates: bool | None = None,
     forward: bool = False,
     defer_history: Callable[[Callable[[], None]], None] | None = None,
+    marks: history.Marks | None = None,
 ) -> str | None:
     """Decoded, valid changes of one table -> PII protection -> change history -> current state.
 
@@ -43,6 +44,7 @@ def apply_table(
     states of all its tables first (what readers wait for) and the histories after; the current state is
     then written before this batch's history, which a re-run handles like any other (both writes are
     idempotent under replay; docs/guarantees.md).
+    ``marks``: how far the history reaches once this batch is in, recorded in its commit (``history.applied_marks``).
     Returns the current-state write's warning for the operator (``write_table``), if any.
     """
     protected = pii.protect(good, contract, pii_key)
@@ -62,7 +64,7 @@ def apply_table(
     bulk_current = not truncates and not table_exists(spark, contract.table_path(lake_root))
 
     def write_history() -> None:
-        history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history)
+        history.write_history(to_history, contract, lake_root, batch_id=batch_id, forward=forward, bulk=bulk_history, marks=marks)
 
     if defer_history is None:
         write_history()

@@ -16,13 +16,34 @@ after instant X may skip ingest partitions before X's date (less a day of clock 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from cdc import events as ev
 from lakehouse_schemas import hudi_options as H
 from lakehouse_schemas.contract import TableContract
-from spark_jobs.lake import align_to_table, table_exists
+from spark_jobs.lake import align_to_table, newest_commit, table_exists
+
+
+@dataclass(frozen=True)
+class Marks:
+    """How far a table's history reaches: the highest offset of its topic applied per Kafka partition,
+    and the greatest source position. A mark may run ahead of the rows (a parked change's offset counts as
+    read), never behind: ahead only sends a batch down the checked path of a replay."""
+
+    offsets: dict[int, int] = field(default_factory=dict)
+    newest: str | None = None
+
+    def after(self, highs: dict[int, int], highest_pos: str | None) -> Marks:
+        """These marks moved past a batch's highest offsets per partition and its greatest position."""
+        offsets = dict(self.offsets)
+        for p, hi in highs.items():
+            offsets[p] = max(hi, offsets.get(p, -1))
+        newest = self.newest if highest_pos is None else highest_pos if self.newest is None else max(self.newest, highest_pos)
+        return Marks(offsets, newest)
 
 
 def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
@@ -37,13 +58,16 @@ def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
 
 
 def write_history(
-    df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, forward: bool = False, bulk: bool = False
+    df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, forward: bool = False, bulk: bool = False,
+    marks: Marks | None = None,
 ) -> None:
     """Append every change of ``df`` to the table's history (idempotent under replay).
 
     ``forward``: the caller checked that every change is newer than the history's newest (see
     ``newest_position``), so the batch cannot repeat one and the global duplicate check is skipped.
     ``bulk``: the history does not exist yet, so the rows go straight to files (``bulk_insert``).
+    ``marks``: how far the history reaches with this write (the stream knows: ``applied_marks`` plus
+    the batch), recorded in the commit for the next start to read.
     """
     if not contract.key:
         return  # an append-only table (no key) is its own change log: nothing to add
@@ -52,6 +76,10 @@ def write_history(
     opts[H.AVRO_SCHEMA] = avro_schema(rows, contract.history_table)
     if batch_id is not None:
         opts["_cdclake_batch_id"] = str(batch_id)
+    if marks is not None:
+        opts[H.HISTORY_OFFSETS_META] = json.dumps({"topic": contract.topic(), "offsets": {str(p): o for p, o in marks.offsets.items()}})
+        if marks.newest is not None:
+            opts[H.HISTORY_NEWEST_POS_META] = marks.newest
     rows.write.format("hudi").options(**opts).mode("append").save(contract.history_path(lake_root))
 
 
@@ -62,6 +90,26 @@ def avro_schema(df: DataFrame, table: str) -> str:
         df._jdf.schema(), f"{table}_record", f"hoodie.{table}"
     )
     return schema.toString()
+
+
+def applied_marks(spark, contract: TableContract, lake_root: str) -> Marks:
+    """How far the table's history reaches, from its newest commit when the stream recorded it there.
+
+    Scanning the history for its greatest offsets and position reads every row it ever took, at each
+    start of the job; the stream records both in each history commit. The scan stays the answer when
+    the newest commit does not carry them (written by a dead-letter replay, a cascade or an older
+    version) or carries another topic's: marks behind the rows would let a re-read batch skip the
+    replay checks. Clustering commits add no row and are passed over.
+    """
+    path = contract.history_path(lake_root)
+    if not contract.key or not table_exists(spark, path):
+        return Marks()
+    commit = newest_commit(spark, path, skip_operations=(H.CLUSTER_OPERATION,)) or {}
+    extra = commit.get("extraMetadata") or {}
+    recorded = json.loads(extra.get(H.HISTORY_OFFSETS_META) or "null")
+    if recorded and recorded.get("topic") == contract.topic():
+        return Marks({int(p): int(o) for p, o in recorded["offsets"].items()}, extra.get(H.HISTORY_NEWEST_POS_META))
+    return Marks(applied_offsets(spark, contract, lake_root), newest_position(spark, contract, lake_root))
 
 
 def applied_offsets(spark, contract: TableContract, lake_root: str) -> dict[int, int]:

@@ -45,19 +45,22 @@ def _completed(spark: SparkSession, path: str) -> dict[str, object]:
     }
 
 
-def newest_commit(spark: SparkSession, path: str) -> dict | None:
+def newest_commit(spark: SparkSession, path: str, *, skip_operations: tuple[str, ...] = ()) -> dict | None:
     """A table's newest completed commit (its extra metadata, ``_cdclake_*`` keys, under ``extraMetadata``;
     the files it wrote under ``partitionToWriteStats``); None when the table has no completed commit (it
-    does not exist yet, or its first commit is still in flight)."""
+    does not exist yet, or its first commit is still in flight). Commits whose ``operationType`` is in
+    ``skip_operations`` (for example ``CLUSTER``: a rewrite that adds no row) are passed over."""
     done = _completed(spark, path)
-    if not done:
-        return None
-    p, fs = _fs(spark, str(done[max(done)]))
-    stream = fs.open(p)
-    try:
-        return json.loads(spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
-    finally:
-        stream.close()
+    for instant in sorted(done, reverse=True):
+        p, fs = _fs(spark, str(done[instant]))
+        stream = fs.open(p)
+        try:
+            commit = json.loads(spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+        if commit.get("operationType") not in skip_operations:
+            return commit
+    return None
 
 
 def read_table(spark: SparkSession, contract: TableContract, lake_root: str, *, as_of: str | None = None) -> DataFrame:

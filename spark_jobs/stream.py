@@ -99,10 +99,8 @@ class JobState:
     # topic -> contract versions its pending dead letters failed under
     pending: dict[str, set[str | None]] = field(default_factory=dict)
     loaded: bool = False
-    # topic -> {partition: highest offset applied}; read from the history the first time a topic is seen
-    applied: dict[str, dict[int, int]] = field(default_factory=dict)
-    # topic -> the greatest source position its history holds; read with ``applied``, then advanced per batch
-    newest: dict[str, str | None] = field(default_factory=dict)
+    # topic -> how far its history reaches; read from the lake the first time a topic is seen, then advanced per batch
+    marks: dict[str, history.Marks] = field(default_factory=dict)
 
     def note_dead(self, topic: str, contract: TableContract | None) -> None:
         self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
@@ -115,10 +113,9 @@ class JobState:
         job that moves forward never pays for it.
         """
         topic = contract.topic()
-        if topic not in self.applied:
-            self.applied[topic] = history.applied_offsets(spark, contract, lake_root)
-            self.newest[topic] = history.newest_position(spark, contract, lake_root)
-        done = self.applied[topic]
+        if topic not in self.marks:
+            self.marks[topic] = history.applied_marks(spark, contract, lake_root)
+        done = self.marks[topic].offsets
         return any(lo <= done.get(p, -1) for p, lo in lows.items())
 
     def moves_forward(self, topic: str, lowest_pos: str | None) -> bool:
@@ -126,16 +123,15 @@ class JobState:
 
         Offsets alone do not say so: Debezium re-publishes changes after a connector restart at new offsets.
         """
-        newest = self.newest.get(topic)
+        newest = self.marks.get(topic, history.Marks()).newest
         return lowest_pos is not None and (newest is None or lowest_pos > newest)
 
-    def advance(self, topic: str, highs: dict[int, int], highest_pos: str | None = None) -> None:
-        done = self.applied.setdefault(topic, {})
-        for p, hi in highs.items():
-            done[p] = max(hi, done.get(p, -1))
-        if highest_pos is not None:
-            newest = self.newest.get(topic)
-            self.newest[topic] = highest_pos if newest is None else max(newest, highest_pos)
+    def marks_after(self, topic: str, highs: dict[int, int], highest_pos: str | None) -> history.Marks:
+        """Where the topic's marks stand once a batch with these highest offsets and position is applied."""
+        return self.marks.get(topic, history.Marks()).after(highs, highest_pos)
+
+    def advance(self, topic: str, marks: history.Marks) -> None:
+        self.marks[topic] = marks
 
 
 def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
@@ -332,16 +328,17 @@ def make_batch_fn(
                         stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
+                marks = state.marks_after(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
                 warning = apply_table(
                     good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0,
-                    forward=forward, defer_history=histories.append,
+                    forward=forward, defer_history=histories.append, marks=marks,
                 )
                 with lock:
                     if warning and topic not in warned:
                         warned.add(topic)
                         log(f"batch {batch_id}: {warning}")
                     applied[topic] = (contract, decoded.where(F.col(ERROR_COLUMN).isNull()))
-                    state.advance(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
+                    state.advance(topic, marks)
                     stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
                     newest_ts[topic] = flags["newest_ts"]
 
