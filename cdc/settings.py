@@ -144,6 +144,9 @@ class SparkSettings(BaseModel):
     shuffle_partitions: int = 2
     # The tables of a micro-batch are written from this many driver threads at once (1: one after another).
     apply_threads: int = Field(16, ge=1, le=64)
+    # The current states of a micro-batch (what readers of the latest rows wait for) are written from at most this
+    # many threads, the tables with the most changes first, so they commit one after another instead of all at the end.
+    current_state_threads: int = Field(4, ge=1, le=64)
     # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
     jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")

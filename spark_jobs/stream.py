@@ -240,6 +240,7 @@ def make_batch_fn(
     pii_key: KeySource | None = None,
     threads: int = 1,
     observer: metrics.Observer | None = None,
+    current_threads: int | None = None,
 ):
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
@@ -342,7 +343,8 @@ def make_batch_fn(
                     stats.per_table[contract.qualified_target] = stats.per_table.get(contract.qualified_target, 0) + n
                     newest_ts[topic] = flags["newest_ts"]
 
-            run_tables(handle, sorted(counts.items()), threads)
+            # The busiest tables first: their changes are most of the batch's, so they become visible soonest.
+            run_tables(handle, sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])), min(threads, current_threads or threads))
             run_tables(lambda write: write(), [(w,) for w in histories], threads)
             cascade.apply([applied[t] for t in sorted(applied)], list(by_topic.values()), lake_root, batch_id, log)
             if dead:
@@ -432,7 +434,8 @@ def start(
         .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
         .foreachBatch(
             make_batch_fn(
-                contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs
+                contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs,
+                current_threads=settings.spark.current_state_threads,
             )
         )
     )

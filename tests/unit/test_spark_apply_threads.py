@@ -129,3 +129,19 @@ def test_every_current_state_of_a_batch_is_written_before_its_histories(spark, l
     for contract, _ in tables:
         assert _lake_rows(spark, contract, lake_root) == feed.expected(contract), contract.table
         assert history.read_history(spark, contract, lake_root).count() == sum(1 for e in feed.events if e[1] == contract.topic())
+
+
+def test_the_busiest_tables_current_states_commit_first(spark, lake_root):
+    """With fewer current-state threads than tables, the tables holding most of the batch's changes
+    are written first, so most changes become visible before the last table commits."""
+    from spark_jobs.stream import BatchStats, make_batch_fn
+
+    feed = Feed()
+    sizes = ((ORDERS, "note", 1), (ITEMS, "name", 5), (TAGS, "tag", 3))
+    process = make_batch_fn([c for c, _, _ in sizes], lake_root, BatchStats(), lambda m: None, threads=3, current_threads=1)
+    records = [feed.event(c, "c", {"id": i, col: f"{c.table}-{i}"}) for c, col, n in sizes for i in range(1, n + 1)]
+    process(spark.createDataFrame(records, KAFKA_SCHEMA), 0)
+    committed = {c.table: _timeline(c.table_path(lake_root), ".commit")[-1] for c, _, _ in sizes}
+    assert sorted(committed, key=committed.get) == [ITEMS.table, TAGS.table, ORDERS.table]
+    for contract, _, _ in sizes:
+        assert _lake_rows(spark, contract, lake_root) == feed.expected(contract), contract.table
