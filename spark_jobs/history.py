@@ -42,8 +42,7 @@ class Marks:
         offsets = dict(self.offsets)
         for p, hi in highs.items():
             offsets[p] = max(hi, offsets.get(p, -1))
-        newest = self.newest if highest_pos is None else highest_pos if self.newest is None else max(self.newest, highest_pos)
-        return Marks(offsets, newest)
+        return Marks(offsets, max((p for p in (self.newest, highest_pos) if p is not None), default=None))
 
 
 def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:

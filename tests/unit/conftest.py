@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+
 import pytest
 
 
@@ -17,6 +20,16 @@ def spark():
     from spark_jobs.session import build_session
 
     yield build_session(Settings(), "cdclake-unit")
+
+
+@pytest.fixture(scope="module")
+def spark_lake(spark, tmp_path_factory, request):
+    """(the Spark session, a lake root) for the tests of one module: a fresh file:// lake per module."""
+    from cdc.settings import LakeSettings, Settings
+
+    root = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / uuid.uuid4().hex[:8]
+    yield spark, Settings(lake=LakeSettings(root=root.resolve().as_uri())).lake_root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=[False, True], ids=["ansi-off", "ansi-on"])

@@ -6,22 +6,8 @@ Local Spark, Hudi tables under a temporary file:// root, no servers.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import uuid
-
-import pytest
 
 from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows, _msg
-
-
-@pytest.fixture(scope="module")
-def spark_lake(spark, tmp_path_factory):
-    from cdc.settings import LakeSettings, Settings
-
-    root = tmp_path_factory.mktemp("fast") / uuid.uuid4().hex[:8]
-    settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield spark, settings.lake_root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _truncate(feed: Feed) -> tuple:

@@ -8,8 +8,6 @@ falls back to the scan.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,16 +16,6 @@ import pytest
 from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, Feed, _contract, _lake_rows
 
 COLUMNS = "- {name: id, type: int, nullable: false}\n- {name: note, type: varchar(20)}\n"
-
-
-@pytest.fixture(scope="module")
-def spark_lake(spark, tmp_path_factory):
-    from cdc.settings import LakeSettings, Settings
-
-    root = tmp_path_factory.mktemp("marks") / uuid.uuid4().hex[:8]
-    settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield spark, settings.lake_root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _on_partition(record: tuple, partition: int, offset: int) -> tuple:

@@ -7,22 +7,7 @@ it re-reads offsets the lake already holds and consults the history for those ba
 
 from __future__ import annotations
 
-import shutil
-import uuid
-
-import pytest
-
 from tests.unit.test_spark_stream_evolution import KAFKA_SCHEMA, ORDERS, Feed, _lake_rows
-
-
-@pytest.fixture(scope="module")
-def spark_lake(spark, tmp_path_factory):
-    from cdc.settings import LakeSettings, Settings
-
-    root = tmp_path_factory.mktemp("replay") / uuid.uuid4().hex[:8]
-    settings = Settings(lake=LakeSettings(root=root.resolve().as_uri()))
-    yield spark, settings.lake_root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_replay_from_earliest_never_shows_a_deleted_row(spark_lake):
