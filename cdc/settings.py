@@ -147,6 +147,11 @@ class SparkSettings(BaseModel):
     # The current states of a micro-batch (what readers of the latest rows wait for) are written from at most this
     # many threads, the tables with the most changes first, so they commit one after another instead of all at the end.
     current_state_threads: int = Field(4, ge=1, le=64)
+    # A table whose changes in a batch (with those it holds back) are fewer than this is not written that batch: its
+    # changes are staged durably and applied with a later write (spark_jobs/staging.py). 0: every table, every batch.
+    defer_below: int = Field(0, ge=0)
+    # ... but never longer than this: a quiet table's oldest held-back change is applied within about this many seconds.
+    defer_seconds: float = Field(60.0, gt=0)
     # False on EMR: the job run's spark.jars carries the bundle's jars (cdc/deploy/emr.py).
     add_jars: bool = True
     jars_dir: Path | None = Field(None, description="take the jars from this folder (a job bundle's jars/) instead of resolving them")

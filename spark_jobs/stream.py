@@ -34,7 +34,7 @@ from cdc.kafka_security import check_login, spark_kafka_options
 from cdc.log import Log
 from cdc.settings import Settings, get_settings
 from lakehouse_schemas.contract import TableContract, contracts_dir, load_contracts
-from spark_jobs import cascade, dlq, history, metrics, truncate
+from spark_jobs import cascade, dlq, history, metrics, staging, truncate
 from spark_jobs.apply import apply_table
 from spark_jobs.decode import ERROR_COLUMN, decode_checked
 from spark_jobs.dlq import write_dead_letters
@@ -101,6 +101,8 @@ class JobState:
     loaded: bool = False
     # topic -> how far its history reaches; read from the lake the first time a topic is seen, then advanced per batch
     marks: dict[str, history.Marks] = field(default_factory=dict)
+    # topic -> the changes it holds back (spark_jobs/staging.py); None until the first batch reads what earlier jobs left
+    staged: dict[str, staging.Staged] | None = None
 
     def note_dead(self, topic: str, contract: TableContract | None) -> None:
         self.pending.setdefault(topic, set()).add(contract.fingerprint if contract else None)
@@ -112,11 +114,28 @@ class JobState:
         before its checkpoint commit. Only then is the history consulted for stale changes; a
         job that moves forward never pays for it.
         """
+        done = self.marks_of(spark, contract, lake_root).offsets
+        return any(lo <= done.get(p, -1) for p, lo in lows.items())
+
+    def marks_of(self, spark: SparkSession, contract: TableContract, lake_root: str) -> history.Marks:
         topic = contract.topic()
         if topic not in self.marks:
             self.marks[topic] = history.applied_marks(spark, contract, lake_root)
-        done = self.marks[topic].offsets
-        return any(lo <= done.get(p, -1) for p, lo in lows.items())
+        return self.marks[topic]
+
+    def may_hold_back(self, topic: str, n: int, now: float, below: int, seconds: float) -> bool:
+        """True when a table's ``n`` changes of this batch may wait for a later write (``staging``).
+
+        Only for a table this job has written already (so every job start writes each table at once), that
+        parks nothing (blocked tables and pending dead letters keep their own order), and while the table's
+        held-back changes stay fewer than ``below`` and the oldest younger than ``seconds``.
+        """
+        held = (self.staged or {}).get(topic)
+        return (
+            topic in self.marks and not self.blocked.is_blocked(topic) and topic not in self.pending
+            and (held.changes if held else 0) + n < below
+            and (held is None or (held.since is not None and now - held.since < seconds))
+        )
 
     def moves_forward(self, topic: str, lowest_pos: str | None) -> bool:
         """True when every change of the batch is newer than the newest its history holds (call after ``rereads``).
@@ -241,25 +260,65 @@ def make_batch_fn(
     threads: int = 1,
     observer: metrics.Observer | None = None,
     current_threads: int | None = None,
+    defer_below: int = 0,
+    defer_seconds: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
 ):
+    """The function each micro-batch runs, ``process(batch, batch_id)``.
+
+    ``process.drain(spark, everything=...)`` applies what quiet tables hold back (``defer_below``, spark_jobs/staging.py)
+    between batches: everything when an available-now run ends, else what has waited ``defer_seconds``.
+    """
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
     obs = observer or metrics.Observer(log=log)
     warned: set[str] = set()  # tables whose outgrown buckets were reported: once per run, not every batch
+    one_at_a_time = threading.Lock()  # a drain between batches never overlaps a batch
 
     def process(batch: DataFrame, batch_id: int) -> None:
+        with one_at_a_time:
+            _process(batch.sparkSession, batch, batch_id, everything=False)
+
+    def drain(spark: SparkSession, *, everything: bool = True) -> None:
+        with one_at_a_time:
+            _process(spark, None, -1, everything=everything)
+
+    def _process(spark: SparkSession, batch: DataFrame | None, batch_id: int, *, everything: bool) -> None:
         started = time.monotonic()
         by_topic = {c.topic(): c for c in source()}
-        _catch_up(batch.sparkSession, state, by_topic, lake_root, log, pii_key, obs.view)
-        batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
-        batch.persist()
+        _catch_up(spark, state, by_topic, lake_root, log, pii_key, obs.view)
+        if state.staged is None:
+            state.staged = staging.held(spark, lake_root)
+        if batch is not None:
+            batch = batch.where(F.col("value").isNotNull())  # tombstones: the delete before them already did the work
+            batch.persist()
         try:
-            ranges = batch.groupBy("topic", "partition").agg(
+            ranges = [] if batch is None else batch.groupBy("topic", "partition").agg(
                 F.count(F.lit(1)).alias("n"), F.min("offset").alias("lo"), F.max("offset").alias("hi")
             ).collect()
             counts: dict[str, int] = {}
             for r in ranges:
                 counts[r["topic"]] = counts.get(r["topic"], 0) + r["n"]
+            now = clock()
+            # A table that cascades receive must hold what the lake applied before the parent's change: never held back.
+            children = {e.child.topic() for e in cascade.edges(list(by_topic.values()))}
+            held_back = {
+                t: n for t, n in counts.items()
+                if defer_below and t in by_topic and t not in children and state.may_hold_back(t, n, now, defer_below, defer_seconds)
+            }
+            if held_back:
+                staging.stage(batch.where(F.col("topic").isin(sorted(held_back))), lake_root)
+                for t, n in held_back.items():
+                    state.staged.setdefault(t, staging.Staged()).add(n, {r["partition"]: r["hi"] for r in ranges if r["topic"] == t}, now)
+                log(f"batch {batch_id}: {sum(held_back.values())} change(s) of {len(held_back)} quiet table(s) staged for a later write")
+            due = {
+                t for t, s in state.staged.items()
+                if t not in held_back and (everything or t in counts or s.since is None or now - s.since >= defer_seconds)
+            }
+            work = {t: n for t, n in counts.items() if t not in held_back}
+            for t in due:
+                work[t] = work.get(t, 0) + state.staged[t].changes
+            unstaged: list[tuple[str, list[str]]] = []  # staged files to delete once the batch's writes have committed
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
             n_dead = 0
@@ -272,8 +331,23 @@ def make_batch_fn(
             histories: list[Callable[[], None]] = []
 
             def handle(topic: str, n: int) -> None:
-                records = _table_records(batch, topic, ranges)
+                records = _table_records(batch, topic, ranges) if topic in counts else None
                 contract = by_topic.get(topic)
+                highs = {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}
+                if topic in due:
+                    paths = staging.files(spark, lake_root, topic)
+                    applied_offsets = state.marks_of(spark, contract, lake_root).offsets if contract else {}
+                    if paths:
+                        older = staging.read(spark, paths, topic, applied_offsets)
+                        records = older if records is None else records.unionByName(older, allowMissingColumns=True).dropDuplicates(
+                            ["partition", "offset"]
+                        )
+                    with lock:
+                        unstaged.append((topic, paths))
+                    for p, hi in state.staged[topic].highs.items():
+                        highs[p] = max(hi, highs.get(p, -1))
+                    if records is None:
+                        return
                 if contract is None:
                     reason = f"{NO_CONTRACT_PREFIX} for topic {topic}: add lakehouse_schemas/tables/<source>/<table>.yaml"
                     with lock:
@@ -323,13 +397,13 @@ def make_batch_fn(
                         state.note_dead(topic, contract)
                 good = decoded.where(F.col(ERROR_COLUMN).isNull()).drop(ERROR_COLUMN, "_kafka_key", "_kafka_value")
                 lows = {r["partition"]: r["lo"] for r in ranges if r["topic"] == topic}
-                replay = state.rereads(batch.sparkSession, contract, lake_root, lows)
+                replay = state.rereads(spark, contract, lake_root, lows)
                 if replay:
                     with lock:
                         stats.guarded_batches += 1
                     log(f"batch {batch_id}: {topic} re-reads offsets the lake holds; a change older than the lake's newest for its key stays out of the current state")
                 forward = not replay and state.moves_forward(topic, flags["lowest_pos"])
-                marks = state.marks_after(topic, {r["partition"]: r["hi"] for r in ranges if r["topic"] == topic}, flags["highest_pos"])
+                marks = state.marks_after(topic, highs, flags["highest_pos"])
                 warning = apply_table(
                     good, contract, lake_root, batch_id, stale_guard=replay, pii_key=pii_key, truncates=flags["truncates"] > 0,
                     forward=forward, defer_history=histories.append, marks=marks,
@@ -344,7 +418,7 @@ def make_batch_fn(
                     newest_ts[topic] = flags["newest_ts"]
 
             # The busiest tables first: their changes are most of the batch's, so they become visible soonest.
-            run_tables(handle, sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])), min(threads, current_threads or threads))
+            run_tables(handle, sorted(work.items(), key=lambda tc: (-tc[1], tc[0])), min(threads, current_threads or threads))
             run_tables(lambda write: write(), [(w,) for w in histories], threads)
             cascade.apply([applied[t] for t in sorted(applied)], list(by_topic.values()), lake_root, batch_id, log)
             if dead:
@@ -359,19 +433,27 @@ def make_batch_fn(
                     stats.dead_letters += n_dead
                     log(f"batch {batch_id}: {n_dead} record(s) to the dead-letter table (cdclake dlq list)")
                 all_dead.unpersist()
+            # Every write and dead letter of the batch has committed: what it applied from the staging area can go.
+            for topic, paths in unstaged:
+                staging.remove(spark, paths)
+                state.staged.pop(topic, None)
             for d in cached:
                 _release(d)
-            _observe(obs, counts, dead_by_topic, newest_ts, state, by_topic)
+            if batch is None and not work:
+                return
+            _observe(obs, work, dead_by_topic, newest_ts, state, by_topic)
             stats.batches += 1
-            n_applied = sum(counts.values()) - n_dead  # parked and dead-lettered records are not applied
+            n_applied = sum(work.values()) - n_dead  # parked and dead-lettered records are not applied
             stats.records += n_applied
             log(
-                f"batch {batch_id}: {n_applied} change(s) in {len(counts)} table(s) applied, {n_dead} parked or dead-lettered, "
+                f"batch {batch_id}: {n_applied} change(s) in {len(work)} table(s) applied, {n_dead} parked or dead-lettered, "
                 f"in {time.monotonic() - started:.1f}s"
             )
         finally:
-            batch.unpersist()
+            if batch is not None:
+                batch.unpersist()
 
+    process.drain = drain  # type: ignore[attr-defined]
     return process
 
 
@@ -428,19 +510,35 @@ def start(
         max_offsets_per_trigger = DEFAULT_MAX_OFFSETS_PER_TRIGGER
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
+    # An available-now run drains a backlog and stops: nothing is held back, so the lake is whole when it ends.
+    defer_below = 0 if trigger == "available-now" else settings.spark.defer_below
+    fn = make_batch_fn(
+        contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs,
+        current_threads=settings.spark.current_state_threads, defer_below=defer_below, defer_seconds=settings.spark.defer_seconds,
+    )
+    fn.drain(spark)  # what an earlier job staged goes in before any newer change, even when no new change comes
     writer = (
         reader.load()
         .writeStream.queryName(name)
         .option("checkpointLocation", f"{settings.checkpoint_root.rstrip('/')}/stream-{settings.source.name}")
-        .foreachBatch(
-            make_batch_fn(
-                contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs,
-                current_threads=settings.spark.current_state_threads,
-            )
-        )
+        .foreachBatch(fn)
     )
     writer = writer.trigger(availableNow=True) if trigger == "available-now" else writer.trigger(processingTime=interval)
-    return writer.start(), stats
+    query = writer.start()
+    if defer_below:
+        # Batches only run when changes arrive: a source gone quiet still sees its held-back changes within the bound.
+        threading.Thread(target=_drain_while_active, args=(query, fn, spark, settings.spark.defer_seconds, log), daemon=True).start()
+    return query, stats
+
+
+def _drain_while_active(query, fn, spark: SparkSession, seconds: float, log: Log) -> None:
+    while query.isActive:
+        time.sleep(min(5.0, seconds / 4))
+        try:
+            if query.isActive:
+                fn.drain(spark, everything=False)
+        except Exception as e:  # noqa: BLE001 - the staged changes stay put; the next batch or drain retries them
+            log(f"applying held-back changes failed, retried with the next batch: {str(e).splitlines()[0][:300]}")
 
 
 def run(
