@@ -484,17 +484,13 @@ def start(
     stats: BatchStats | None = None,
 ):
     stats = stats if stats is not None else BatchStats()
-    # Parked events of a table whose contract changed are replayed before the first batch, so a run
-    # with no new Kafka records (available-now) applies them too.
     dlq.use_settings(settings)
-    initial = contracts() if callable(contracts) else contracts
     name = f"cdclake-{settings.source.name}"
     obs = metrics.observer(settings, spark, name, log)
     if settings.metrics.port or settings.metrics.cloudwatch_namespace:
         for (table, status), n in dlq.counts(spark, settings.lake_root).items():
             if status == dlq.PENDING:
                 obs.view.pending(table, n)
-    _catch_up(spark, JobState(), {c.topic(): c for c in initial}, settings.lake_root, log, key_source(settings), obs.view)
     reader = (
         spark.readStream.format("kafka")
         .options(**spark_kafka_options(settings))
@@ -516,7 +512,9 @@ def start(
         contracts, settings.lake_root, stats, log, pii_key=key_source(settings), threads=settings.spark.apply_threads, observer=obs,
         current_threads=settings.spark.current_state_threads, defer_below=defer_below, defer_seconds=settings.spark.defer_seconds,
     )
-    fn.drain(spark)  # what an earlier job staged goes in before any newer change, even when no new change comes
+    # Before the first batch, so a run with no new Kafka records (available-now) does it too: parked events of a
+    # table whose contract changed are replayed, and what an earlier job staged goes in before any newer change.
+    fn.drain(spark)
     writer = (
         reader.load()
         .writeStream.queryName(name)

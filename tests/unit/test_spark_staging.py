@@ -127,11 +127,30 @@ def test_a_table_cascades_write_to_is_never_held_back(spark_lake):
     process(spark.createDataFrame([feed.event(parent, "c", {"id": 1, "note": "p"}), feed.event(child, "c", {"id": 10, "parent_id": 1}),
                                    feed.event(parent, "c", {"id": 2, "note": "p"})], KAFKA_SCHEMA), 0)
     process(spark.createDataFrame([feed.event(child, "c", {"id": 11, "parent_id": 1})], KAFKA_SCHEMA), 1)
-    process(spark.createDataFrame([feed.event(parent, "d", {"id": 1, "note": "p"})], KAFKA_SCHEMA), 2)
+    # Enough parent changes to be written at once, while the child's insert (had it been held back) would wait.
+    process(spark.createDataFrame([feed.event(parent, "d", {"id": 1, "note": "p"})]
+                                  + [feed.event(parent, "c", {"id": i, "note": "p"}) for i in (3, 4)], KAFKA_SCHEMA), 2)
     clock.now += 2 * SECONDS
     process.drain(spark)
-    assert _lake_rows(spark, parent, lake_root) == {2: (2, "p")}
+    assert _lake_rows(spark, parent, lake_root) == {i: (i, "p") for i in (2, 3, 4)}
     assert _lake_rows(spark, child, lake_root) == {}, "the source's cascade removed both children"
+
+
+def test_staged_records_the_lake_applied_are_not_read_again(spark_lake):
+    from spark_jobs import staging
+
+    spark, lake_root = spark_lake
+    items = _contract("filtered", COLUMNS)
+    feed = Feed()
+    records = [feed.event(items, "c", {"id": i, "note": "x"}) for i in range(6)]
+    records = [(k, v, t, i % 2, o, ts) for i, (k, v, t, _, o, ts) in enumerate(records)]  # offsets 0-5 over partitions 0, 1
+    staging.stage(spark.createDataFrame(records + records[:2], KAFKA_SCHEMA), lake_root)  # and a re-staged copy
+    paths = staging.files(spark, lake_root, items.topic())
+    got = staging.read(spark, paths, items.topic(), {0: 2, 1: 1})
+    assert sorted((r["partition"], r["offset"]) for r in got.collect()) == [(0, 4), (1, 3), (1, 5)]
+    assert {bytes(r["value"]) for r in got.collect()} == {records[i][1] for i in (3, 4, 5)}, "values come back as staged"
+    staging.remove(spark, paths)
+    assert staging.files(spark, lake_root, items.topic()) == []
 
 
 def test_the_drain_between_batches_runs_while_the_query_is_active(monkeypatch):
