@@ -50,9 +50,10 @@ bench: setup
 	$(VENV)/bin/python -m bench.run
 
 # Events/s at 1x and 10x the events, and with 4 vs 50 tables: the apply path on local files, no servers
-# (bench/scaling_bench.py; about 10 minutes at the defaults).
+# (bench/scaling_bench.py; about 20 minutes at the defaults). BENCH_DEFER_BELOW: the quiet-table setting of its
+# second 4-vs-50 pair (CDCLAKE_SPARK__DEFER_BELOW; 0 skips the pair).
 bench-scaling: setup
-	$(VENV)/bin/python -m bench.scaling_bench
+	$(VENV)/bin/python -m bench.scaling_bench --defer-below $${BENCH_DEFER_BELOW:-1000}
 
 # The driver's heap while the apply path takes 1M events in bounded batches, in a 2 GB driver unless
 # CDCLAKE_SPARK__DRIVER_MEMORY says otherwise (bench/heap_bench.py; about 6 minutes here).

@@ -144,7 +144,7 @@ def test_staged_records_the_lake_applied_are_not_read_again(spark_lake):
     feed = Feed()
     records = [feed.event(items, "c", {"id": i, "note": "x"}) for i in range(6)]
     records = [(k, v, t, i % 2, o, ts) for i, (k, v, t, _, o, ts) in enumerate(records)]  # offsets 0-5 over partitions 0, 1
-    staging.stage(spark.createDataFrame(records + records[:2], KAFKA_SCHEMA), lake_root)  # and a re-staged copy
+    staging.stage(spark.createDataFrame(records + records[3:5], KAFKA_SCHEMA), lake_root)  # and re-staged copies
     paths = staging.files(spark, lake_root, items.topic())
     got = staging.read(spark, paths, items.topic(), {0: 2, 1: 1})
     assert sorted((r["partition"], r["offset"]) for r in got.collect()) == [(0, 4), (1, 3), (1, 5)]
