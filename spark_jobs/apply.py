@@ -21,7 +21,7 @@ def apply_table(
     good: DataFrame,
     contract: TableContract,
     lake_root: str,
-    batch_id: int,
+    batch_id: int | str,
     *,
     stale_guard: bool = False,
     pii_key: pii.KeySource | bytes | None = None,

@@ -187,7 +187,7 @@ def child_transitions(derived: DataFrame, child: TableContract, ref_cols: list[s
     return out.where(changed)
 
 
-def write_changes(changes: DataFrame, child: TableContract, lake_root: str, batch_id: int) -> None:
+def write_changes(changes: DataFrame, child: TableContract, lake_root: str, batch_id: int | str) -> None:
     """History + ordered upsert, as for the child's own changes; no PII step: the values come from the lake, already protected."""
     from spark_jobs import history
     from spark_jobs.upsert import latest_per_key, write_table
@@ -213,7 +213,7 @@ def apply(
     batch_changes: list[tuple[TableContract, DataFrame]],
     contracts: list[TableContract],
     lake_root: str,
-    batch_id: int,
+    batch_id: int | str,
     log: Log = print,
 ) -> int:
     """Apply the cascades of the batch's parent changes (after every table's own changes); the child rows written."""

@@ -57,7 +57,7 @@ def history_rows(df: DataFrame, contract: TableContract) -> DataFrame:
 
 
 def write_history(
-    df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, forward: bool = False, bulk: bool = False,
+    df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | str | None = None, forward: bool = False, bulk: bool = False,
     marks: Marks | None = None,
 ) -> None:
     """Append every change of ``df`` to the table's history (idempotent under replay).

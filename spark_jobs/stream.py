@@ -274,16 +274,20 @@ def make_batch_fn(
     obs = observer or metrics.Observer(log=log)
     warned: set[str] = set()  # tables whose outgrown buckets were reported: once per run, not every batch
     one_at_a_time = threading.Lock()  # a drain between batches never overlaps a batch
+    # The commits of a drain carry "<last batch>.<drain>": unique, so a commit's batch id still names one write round.
+    rounds = {"batch": -1, "drain": 0}
 
     def process(batch: DataFrame, batch_id: int) -> None:
         with one_at_a_time:
+            rounds["batch"], rounds["drain"] = batch_id, 0
             _process(batch.sparkSession, batch, batch_id, everything=False)
 
     def drain(spark: SparkSession, *, everything: bool = True) -> None:
         with one_at_a_time:
-            _process(spark, None, -1, everything=everything)
+            rounds["drain"] += 1
+            _process(spark, None, f"{rounds['batch']}.{rounds['drain']}", everything=everything)
 
-    def _process(spark: SparkSession, batch: DataFrame | None, batch_id: int, *, everything: bool) -> None:
+    def _process(spark: SparkSession, batch: DataFrame | None, batch_id: int | str, *, everything: bool) -> None:
         started = time.monotonic()
         by_topic = {c.topic(): c for c in source()}
         _catch_up(spark, state, by_topic, lake_root, log, pii_key, obs.view)
@@ -318,6 +322,8 @@ def make_batch_fn(
             work = {t: n for t, n in counts.items() if t not in held_back}
             for t in due:
                 work[t] = work.get(t, 0) + state.staged[t].changes
+            if batch is None and not work:
+                return  # a drain with nothing due
             unstaged: list[tuple[str, list[str]]] = []  # staged files to delete once the batch's writes have committed
             dead: list[DataFrame] = []
             cached: list[DataFrame] = []
@@ -439,8 +445,6 @@ def make_batch_fn(
                 state.staged.pop(topic, None)
             for d in cached:
                 _release(d)
-            if batch is None and not work:
-                return
             _observe(obs, work, dead_by_topic, newest_ts, state, by_topic)
             stats.batches += 1
             n_applied = sum(work.values()) - n_dead  # parked and dead-lettered records are not applied

@@ -31,7 +31,7 @@ def latest_per_key(df: DataFrame, contract: TableContract) -> DataFrame:
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
 
 
-def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | None = None, bulk: bool = False) -> str | None:
+def write_table(df: DataFrame, contract: TableContract, lake_root: str, *, batch_id: int | str | None = None, bulk: bool = False) -> str | None:
     """Upsert one change per key (deletes remove the row). ``bulk``: the table does not exist yet, so the
     batch's deletes have nothing to remove and the remaining rows are bulk-inserted.
     Returns a warning for the operator when a bucketed table has outgrown its bucket count, else None."""
