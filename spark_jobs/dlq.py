@@ -55,7 +55,7 @@ def use_settings(settings: Settings) -> None:
     _KEYS["sealing"] = dead_letter_key(settings)
 
 
-def _sealing_key() -> bytes | None:
+def sealing_key() -> bytes | None:
     if "sealing" in _KEYS:
         return _KEYS["sealing"]
     # A caller that never said which settings (a library user): the environment's.
@@ -111,7 +111,7 @@ def source_of_topic(topic: F.Column) -> F.Column:
 def write_dead_letters(df: DataFrame, lake_root: str, *, status: str = PENDING, contract: TableContract | None = None) -> None:
     """df columns: topic, partition, offset, table, key, value, reason (and optionally ``contract``, else from ``contract``)."""
     fp = F.col(CONTRACT_COLUMN) if CONTRACT_COLUMN in df.columns else F.lit(contract.fingerprint if contract else None)
-    key = _sealing_key()
+    key = sealing_key()
     out = df.select(
         F.concat_ws(":", "topic", F.col("partition").cast("string"), F.col("offset").cast("string")).alias("id"),
         F.col("topic"),
@@ -139,7 +139,7 @@ def _load(spark: SparkSession, lake_root: str) -> DataFrame | None:
     path = dead_letter_path(lake_root)
     if not has_commits(spark, path):
         return None
-    df, key = spark.read.format("hudi").load(path), _sealing_key()
+    df, key = spark.read.format("hudi").load(path), sealing_key()
     for name in SEALED_COLUMNS:
         df = df.withColumn(name, unseal(F.col(name), key))
     return df

@@ -41,11 +41,11 @@ class Staged:
     since: float | None = None
 
     def add(self, n: int, highs: dict[int, int], now: float) -> None:
+        if not self.changes:
+            self.since = now
         self.changes += n
         for p, hi in highs.items():
             self.highs[p] = max(hi, self.highs.get(p, -1))
-        if self.since is None and not self.changes - n:
-            self.since = now
 
 
 def staged_path(lake_root: str) -> str:
@@ -59,7 +59,7 @@ def _topic_dir(lake_root: str, topic: str) -> str:
 
 def stage(records: DataFrame, lake_root: str) -> None:
     """Append raw Kafka records (any topics) to the staging area: one Spark job for every held-back table."""
-    key = dlq._sealing_key()
+    key = dlq.sealing_key()
     out = records.withColumn("value", dlq.seal(F.col("value").cast("string"), key))
     out.write.mode("append").partitionBy("topic").parquet(staged_path(lake_root))
 
@@ -102,7 +102,7 @@ def read(spark: SparkSession, paths: list[str], topic: str, applied: dict[int, i
         newer = F.when(F.col("partition") == F.lit(part), F.col("offset") > F.lit(off)).otherwise(newer)
     return (
         df.where(newer)
-        .withColumn("value", dlq.unseal(F.col("value"), dlq._sealing_key()).cast("binary"))
+        .withColumn("value", dlq.unseal(F.col("value"), dlq.sealing_key()).cast("binary"))
         .withColumn("topic", F.lit(topic))
         .dropDuplicates(["partition", "offset"])
     )

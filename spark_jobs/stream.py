@@ -153,6 +153,15 @@ class JobState:
         self.marks[topic] = marks
 
 
+def _held_back(
+    state: JobState, counts: dict[str, int], by_topic: dict[str, TableContract], now: float, below: int, seconds: float
+) -> dict[str, int]:
+    """topic -> changes of the batch that wait for a later write (spark_jobs/staging.py)."""
+    # A table cascades write to must hold what the source held before the parent's change: never held back.
+    children = {e.child.topic() for e in cascade.edges(list(by_topic.values()))}
+    return {t: n for t, n in counts.items() if t in by_topic and t not in children and state.may_hold_back(t, n, now, below, seconds)}
+
+
 def _raw_dead(records: DataFrame, contract: TableContract | None, reason: str) -> DataFrame:
     return records.select(
         "topic", "partition", "offset", F.lit(contract.qualified_source if contract else None).cast("string").alias("table"),
@@ -267,7 +276,8 @@ def make_batch_fn(
     """The function each micro-batch runs, ``process(batch, batch_id)``.
 
     ``process.drain(spark, everything=...)`` applies what quiet tables hold back (``defer_below``, spark_jobs/staging.py)
-    between batches: everything when an available-now run ends, else what has waited ``defer_seconds``.
+    between batches: everything before a job's query starts (what an earlier job staged), else what has waited
+    ``defer_seconds``.
     """
     source: ContractSource = contracts if callable(contracts) else (lambda: contracts)
     state = JobState()
@@ -304,12 +314,7 @@ def make_batch_fn(
             for r in ranges:
                 counts[r["topic"]] = counts.get(r["topic"], 0) + r["n"]
             now = clock()
-            # A table that cascades receive must hold what the lake applied before the parent's change: never held back.
-            children = {e.child.topic() for e in cascade.edges(list(by_topic.values()))}
-            held_back = {
-                t: n for t, n in counts.items()
-                if defer_below and t in by_topic and t not in children and state.may_hold_back(t, n, now, defer_below, defer_seconds)
-            }
+            held_back = _held_back(state, counts, by_topic, now, defer_below, defer_seconds) if defer_below else {}
             if held_back:
                 staging.stage(batch.where(F.col("topic").isin(sorted(held_back))), lake_root)
                 for t, n in held_back.items():
@@ -319,6 +324,7 @@ def make_batch_fn(
                 t for t, s in state.staged.items()
                 if t not in held_back and (everything or t in counts or s.since is None or now - s.since >= defer_seconds)
             }
+            # topic -> changes this round applies: the batch's own, less those held back, plus those staged earlier
             work = {t: n for t, n in counts.items() if t not in held_back}
             for t in due:
                 work[t] = work.get(t, 0) + state.staged[t].changes

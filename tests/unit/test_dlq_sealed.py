@@ -69,7 +69,7 @@ def test_the_scan_sees_clear_values_when_sealing_is_off(spark_lake, pii_key, mon
     from spark_jobs import dlq
 
     spark, lake_root, root = spark_lake
-    monkeypatch.setattr(dlq, "_sealing_key", lambda: None)
+    monkeypatch.setattr(dlq, "sealing_key", lambda: None)
     _write(spark, lake_root, 8)
     assert _files_containing(root, EMAIL)
     shutil.rmtree(root, ignore_errors=True)
