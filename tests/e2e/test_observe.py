@@ -23,13 +23,11 @@ import pytest
 from cdc import devstack
 from cdc import metric_names as M
 from cdc.capture import debezium as dbz
-from cdc.devstack import pipeline
 from cdc.devstack.prometheus import PrometheusServer
 from cdc.observe import exporter
 from cdc.settings import MetricsSettings
-from cdc.source import reflect_contracts
 from spark_jobs import stream
-from tests.e2e.torture_support import reset_capture, run_sql
+from tests.e2e.torture_support import fresh_tables, run_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -86,18 +84,10 @@ def test_prometheus_sees_changes_blocked_tables_and_a_stopped_connector(own_capt
     # The job's endpoint takes the port after the exporter's unless CDCLAKE_METRICS__PORT names one.
     metrics = MetricsSettings(port=m.port or m.exporter_port + 1, exporter_port=m.exporter_port, host=m.host)
     settings = base.model_copy(update={"metrics": metrics, "stack": base.stack.model_copy(update={"prometheus_scrape_interval_s": 2})})
-    reset_capture(settings)
-    pipeline.wipe_lake(settings)
-    run_sql(settings.model_copy(update={"source": settings.source.model_copy(update={"databases": ["mysql"]})}), [
-        "DROP DATABASE IF EXISTS watch", "CREATE DATABASE watch",
+    contracts_fn = fresh_tables(settings, [
         "CREATE TABLE watch.orders (id INT PRIMARY KEY, qty INT NOT NULL, note VARCHAR(20))",
         "CREATE TABLE watch.items (id INT PRIMARY KEY, label VARCHAR(20))",
-    ])
-    directory = tmp_path / "contracts"
-    directory.mkdir()
-    for c in reflect_contracts(settings, "watch", source="watch"):
-        (directory / f"{c.table}.yaml").write_text(c.to_yaml())
-    contracts_fn = stream.contract_reloader(directory)
+    ], tmp_path / "contracts")
     dbz.register(settings, contracts_fn())
 
     prometheus = PrometheusServer(settings)

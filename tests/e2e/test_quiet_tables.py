@@ -16,11 +16,9 @@ import time
 import pytest
 
 from cdc.capture import debezium as dbz
-from cdc.devstack import pipeline
-from cdc.source import reflect_contracts
 from spark_jobs import stream
 from tests.e2e.support import assert_reconciled
-from tests.e2e.torture_support import reset_capture, run_sql
+from tests.e2e.torture_support import fresh_tables, run_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -44,18 +42,10 @@ def test_a_quiet_tables_change_is_applied_within_the_bound_and_across_a_restart(
 
     base = own_capture("quiet", server_id=184101)
     settings = base.model_copy(update={"spark": base.spark.model_copy(update={"defer_below": 5, "defer_seconds": 20.0})})
-    reset_capture(settings)
-    pipeline.wipe_lake(settings)
-    run_sql(settings.model_copy(update={"source": settings.source.model_copy(update={"databases": ["mysql"]})}), [
-        "DROP DATABASE IF EXISTS quiet", "CREATE DATABASE quiet",
+    contracts_fn = fresh_tables(settings, [
         "CREATE TABLE quiet.calm (id INT PRIMARY KEY, note VARCHAR(20))",
         "CREATE TABLE quiet.busy (id INT PRIMARY KEY, qty INT NOT NULL)",
-    ])
-    directory = tmp_path / "contracts"
-    directory.mkdir()
-    for c in reflect_contracts(settings, "quiet", source="quiet"):
-        (directory / f"{c.table}.yaml").write_text(c.to_yaml())
-    contracts_fn = stream.contract_reloader(directory)
+    ], tmp_path / "contracts")
     contracts = contracts_fn()
     dbz.register(settings, contracts)
     lines: list[str] = []

@@ -50,3 +50,21 @@ def sql_statements(path: Path) -> list[str]:
 def reset_capture(settings: Settings) -> None:
     assert settings.source.name not in ("chinook",), "never reset the demo's capture from these tests"
     dbz.reset(settings)
+
+
+def fresh_tables(settings: Settings, tables: list[str], directory: Path):
+    """A fresh capture and lake for ``settings``' source, its database recreated with ``tables`` (CREATE TABLE
+    statements naming ``<db>.<table>``) and their drafted contracts written to ``directory``: the reloader over them."""
+    from cdc.devstack import pipeline
+    from cdc.source import reflect_contracts
+    from spark_jobs import stream
+
+    db = settings.source.databases[0]
+    reset_capture(settings)
+    pipeline.wipe_lake(settings)
+    run_sql(settings.model_copy(update={"source": settings.source.model_copy(update={"databases": ["mysql"]})}),
+            [f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", *tables])
+    directory.mkdir()
+    for c in reflect_contracts(settings, db, source=settings.source.name):
+        (directory / f"{c.table}.yaml").write_text(c.to_yaml())
+    return stream.contract_reloader(directory)
