@@ -11,7 +11,7 @@ local files. Every batch holds ``--batch-events`` events, as a bounded trigger w
   each table of a batch costs on top of its events.
 - with ``--defer-below N``, the two table counts again over ``--deferred-events`` with quiet tables holding their
   changes back (``CDCLAKE_SPARK__DEFER_BELOW=N``, spark_jobs/staging.py), the same setting in both runs; the
-  closing drain (what an available-now run's end or the freshness bound would apply) is counted.
+  closing drain (what the next job start or the freshness bound would apply) is counted.
 
 Each run's first batch (table creation) is not counted; a pre-warm run loads the JVM's classes first.
 Every lake is checked against the oracle (current state row for row, each change once in the

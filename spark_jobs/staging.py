@@ -4,8 +4,8 @@ Every Hudi write pays about the same fixed cost whatever its rows (docs/performa
 that touches many tables with a few changes each is mostly that cost. With the setting on, a batch
 writes a table whose changes (with those it already holds back) are fewer than ``defer_below`` to
 one plain Parquet append shared by all such tables instead, and applies them later with the table's
-next write: once they are many enough, once the oldest has waited ``defer_seconds``, when the job
-stops after an available-now run, and in the first batch of every job start.
+next write: once they are many enough, once the oldest has waited ``defer_seconds``, and when a job
+starts, before its query reads Kafka (available-now runs never hold anything back).
 
 Durable before it counts as read: the append completes inside the batch function, so before Spark
 commits the batch's Kafka offsets to the checkpoint. Never applied twice: a staged record is applied
